@@ -1,0 +1,36 @@
+# Kelpie: the two commands a fresh machine needs are `make run` and `make test`.
+SWIFT ?= swift
+DATA_DIR ?= ./data
+LISTEN ?= 0.0.0.0:8080
+
+.PHONY: run build release test test-swift test-scripts bench bootstrap clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh build
+
+release: bootstrap
+	$(SWIFT) build -c release --product kelpie
+
+# Builds a release binary and serves on the embedded default: spool files under ./data, port 8080.
+run: release
+	./.build/release/kelpie serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+build: bootstrap
+	$(SWIFT) build
+
+test:
+	@bash scripts/bootstrap.sh test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	@$(MAKE) --no-print-directory test-scripts
+
+# Checks that live outside Swift (deploy manifests, container lint, client SDKs); each script is self-contained.
+test-scripts:
+	@set -e; for t in tests/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; bash "$$t"; done
+
+bench:
+	@bash scripts/bootstrap.sh bench
+	bash bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,1 @@
+print("kelpie-load: not wired yet")

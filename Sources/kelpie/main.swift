@@ -1,0 +1,1 @@
+print("kelpie: not wired yet")
