@@ -64,7 +64,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "kelpie",
-            dependencies: ["KelpieApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "KelpieApp", "Pipeline", "DispatchSockets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(

@@ -1,0 +1,297 @@
+import DispatchSockets
+import HTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drives one HTTP/1.1 connection: feeds received bytes to the parser, hands complete requests to the
+/// router, writes responses in order, and performs what ``HTTPConnectionStateMachine`` decides.
+///
+/// Confined to the connection's I/O lane: every method except the response writer's delivery closure runs
+/// there, so it needs no locks.
+final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
+    private unowned let server: Server
+    private var connection: Connection?
+    private var parser: RequestParser
+    private var machine: HTTPConnectionStateMachine
+    private var dateCache = DateHeaderCache()
+
+    /// Received bytes the parser has not consumed yet (a partial head, or pipelined requests that wait
+    /// while a response is pending). Empty in the common case, where parsing runs on the lane's buffer.
+    private var inbound: [UInt8] = []
+    private var currentHead: RequestHead?
+    /// The request the responder is working on; its keep-alive verdict and method shape the response.
+    private var inFlightHead: RequestHead?
+    private var body: [UInt8] = []
+    private var requestStartedAt: ContinuousClock.Instant = .now
+    private var requestWireBytes = 0
+    /// Increments per dispatched request, so a late or duplicate answer for an older request is ignored.
+    private var generation: UInt64 = 0
+    private var currentRoute = ""
+    /// Reading stays paused until queued output drains below the bound.
+    private var waitingForOutputDrain = false
+
+    init(server: Server) {
+        self.server = server
+        self.parser = RequestParser(limits: server.configuration.parserLimits)
+        self.machine = HTTPConnectionStateMachine(timeouts: server.configuration.timeouts)
+    }
+
+    // MARK: ConnectionHandler
+
+    func connectionDidOpen(_ connection: Connection) {
+        self.connection = connection
+        server.register(self, connection: connection)
+        perform(machine.opened(now: .now))
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        guard machine.state != .closed, machine.state != .awaitingResponse else {
+            // Bytes that raced a pause: keep them for after the response.
+            if machine.state == .awaitingResponse { inbound.append(contentsOf: bytes) }
+            return
+        }
+        if inbound.isEmpty {
+            let consumed = process(bytes)
+            if consumed < bytes.count, machine.state != .closed {
+                inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+            }
+        } else {
+            inbound.append(contentsOf: bytes)
+            processInbound()
+        }
+    }
+
+    func connectionDidReadEOF(_ connection: Connection) {
+        perform(machine.peerClosed())
+    }
+
+    func connectionDeadlineExpired(_ connection: Connection) {
+        if machine.state == .closed {
+            // A flush-then-close overran its write deadline: cut it.
+            connection.close(flushingOutput: false)
+            return
+        }
+        perform(machine.deadlineExpired())
+    }
+
+    func connectionDidDrainOutput(_ connection: Connection) {
+        guard waitingForOutputDrain else { return }
+        waitingForOutputDrain = false
+        if machine.state == .idle || machine.state == .readingHead || machine.state == .readingBody {
+            connection.resumeReading()
+        }
+    }
+
+    func connectionDidClose(_ connection: Connection) {
+        server.unregister(id: connection.id)
+        self.connection = nil
+        inbound = []
+        body = []
+    }
+
+    // MARK: drain
+
+    /// Graceful stop: close now if idle, otherwise after the response in progress.
+    func drain() {
+        perform(machine.drain())
+    }
+
+    // MARK: parsing
+
+    /// Parses from `input` until a request completes, more bytes are needed, or an error ends the
+    /// connection. Returns how many bytes were consumed.
+    private func process(_ input: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        if machine.state == .idle, !input.isEmpty {
+            requestStartedAt = .now
+            requestWireBytes = 0
+            perform(machine.requestBytesArrived(now: requestStartedAt))
+        }
+        // Loop until the parser needs more bytes: a request with an empty body completes without any.
+        while true {
+            let slice = UnsafeRawBufferPointer(rebasing: input[offset...])
+            let (consumed, event) = parser.parse(slice)
+            offset += consumed
+            requestWireBytes += consumed
+            switch event {
+            case .needMore:
+                return offset
+            case .head(let head):
+                headReceived(head)
+                if machine.state == .closed { return offset }
+            case .body(let range):
+                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
+            case .end:
+                dispatchRequest()
+                return offset
+            case .error(let error):
+                fail(error.status, reason: Self.reason(for: error), route: "BadRequest")
+                return offset
+            }
+        }
+    }
+
+    /// Parses buffered bytes (after a response, or when a head arrived in pieces).
+    private func processInbound() {
+        let consumed = inbound.withUnsafeBytes { process($0) }
+        if machine.state == .closed {
+            inbound = []
+        } else if consumed > 0 {
+            inbound.removeSubrange(0..<consumed)
+        }
+    }
+
+    private func headReceived(_ head: RequestHead) {
+        currentHead = head
+        let limit = server.configuration.parserLimits.maxBodyBytes
+        switch head.framing {
+        case .contentLength(let length):
+            if length > limit {
+                fail(.payloadTooLarge, reason: "Request body is too large.", route: "BadRequest")
+                return
+            }
+            // Room for the body plus the padding a SIMD JSON parser reads past the end.
+            body = []
+            body.reserveCapacity(length + 64)
+        case .chunked:
+            body = []
+            body.reserveCapacity(16 * 1024)
+        case .none:
+            body = []
+        }
+        if head.expectsContinue, head.framing != .none {
+            var interim: [UInt8] = []
+            ResponseEncoder.encodeContinue(into: &interim)
+            connection?.write(interim)
+        }
+        perform(machine.headReceived(now: .now))
+    }
+
+    // MARK: requests and responses
+
+    private func dispatchRequest() {
+        guard let head = currentHead, let connection else { return }
+        inFlightHead = head
+        perform(machine.requestCompleted())
+        generation &+= 1
+        let requestGeneration = generation
+        let request = HTTPRequest(
+            head: head, body: body, startedAt: requestStartedAt, wireByteCount: requestWireBytes
+        )
+        body = []
+        currentHead = nil
+
+        switch server.router.match(method: head.method, path: head.path) {
+        case .found(let route, let parameters):
+            currentRoute = route.template
+            var routed = request
+            routed.parameters = parameters
+            let writer = HTTPResponseWriter { [weak self] response in
+                connection.execute { self?.finish(response, generation: requestGeneration) }
+            }
+            route.handler(routed, writer)
+        case .methodNotAllowed(let allowed):
+            currentRoute = "MethodNotAllowed"
+            let allow = allowed.map { $0.rawValue }.joined(separator: ", ")
+            finish(.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), generation: requestGeneration)
+        case .notFound:
+            currentRoute = "NotFound"
+            finish(.jsonError(.notFound, "not found"), generation: requestGeneration)
+        case .badPath:
+            currentRoute = "BadRequest"
+            finish(.jsonError(.badRequest, "malformed percent-encoding in path"), generation: requestGeneration)
+        }
+    }
+
+    /// Writes the answer to the request in flight (on the lane) and moves the connection on.
+    private func finish(_ response: HTTPResponse, generation answered: UInt64) {
+        guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
+        let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
+        write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)
+        server.observer?.requestFinished(
+            route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code,
+            duration: .now - requestStartedAt, wireBytes: requestWireBytes
+        )
+        perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
+    }
+
+    private func write(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool = false, to connection: Connection) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(response.body.count + 256)
+        let date = dateCache.httpDate(epochSeconds: Self.epochSeconds())
+        ResponseEncoder.encode(
+            status: response.status, headers: response.headers, body: omitBody ? [] : response.body,
+            keepAlive: keepAlive, date: date, into: &bytes
+        )
+        connection.write(bytes)
+    }
+
+    /// Answers a protocol error or limit breach directly and closes: the stream position is no longer trustworthy.
+    private func fail(_ status: HTTPStatus, reason: String, route: String) {
+        guard let connection else { return }
+        let response = HTTPResponse.jsonError(status, reason)
+        write(response, keepAlive: false, to: connection)
+        server.observer?.requestFinished(
+            route: route, method: currentHead?.method ?? .get, status: status.code,
+            duration: .now - requestStartedAt, wireBytes: requestWireBytes
+        )
+        connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
+        perform(machine.failed())
+    }
+
+    private func perform(_ action: HTTPConnectionStateMachine.Action) {
+        guard let connection else { return }
+        switch action {
+        case .none:
+            break
+        case .setDeadline(let deadline):
+            connection.setDeadline(deadline)
+        case .pauseReadingAndClearDeadline:
+            connection.pauseReading()
+            connection.setDeadline(nil)
+        case .resumeReading(let idleDeadline):
+            connection.setDeadline(idleDeadline)
+            if !inbound.isEmpty {
+                processInbound()
+            }
+            guard machine.state != .awaitingResponse, machine.state != .closed else { return }
+            if connection.pendingOutputBytes > server.configuration.maxPendingOutputBytes {
+                waitingForOutputDrain = true
+            } else {
+                connection.resumeReading()
+            }
+        case .sendRequestTimeoutAndClose:
+            let response = HTTPResponse.jsonError(.requestTimeout, "request not received in time")
+            write(response, keepAlive: false, to: connection)
+            server.observer?.requestFinished(
+                route: "Timeout", method: currentHead?.method ?? .get, status: 408,
+                duration: .now - requestStartedAt, wireBytes: requestWireBytes
+            )
+            connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
+            connection.close(flushingOutput: true)
+        case .close:
+            connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
+            connection.close(flushingOutput: true)
+        }
+    }
+
+    private static func reason(for error: HTTPParseError) -> String {
+        switch error {
+        case .badRequest(let why): "bad request: \(why)"
+        case .uriTooLong: "request line too long"
+        case .headerFieldsTooLarge: "request header fields too large"
+        case .payloadTooLarge: "Request body is too large."
+        case .lengthRequired: "length required"
+        case .notImplemented(let what): "not implemented: \(what)"
+        case .versionNotSupported: "HTTP version not supported"
+        }
+    }
+
+    private static func epochSeconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now.tv_sec
+    }
+}

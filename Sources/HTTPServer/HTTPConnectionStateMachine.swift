@@ -1,0 +1,133 @@
+/// The lifecycle of one HTTP/1.1 connection as a pure value: events in, actions out. The driver
+/// (``HTTPConnection``) performs the actions; tests drive it with hand-made instants (a manual clock).
+///
+/// One request is in flight at a time. While the application works on it, reading is paused so a client
+/// cannot flood memory with pipelined requests; bytes already received stay buffered and are parsed once
+/// the response has been written.
+struct HTTPConnectionStateMachine: Sendable {
+    enum State: Equatable, Sendable {
+        /// Waiting for the first byte of the next request.
+        case idle
+        /// Some of a request head has arrived.
+        case readingHead
+        /// The head is complete; the body is arriving.
+        case readingBody
+        /// The request is complete and the responder has it.
+        case awaitingResponse
+        /// The connection is closing or closed; nothing more happens.
+        case closed
+    }
+
+    enum Action: Equatable, Sendable {
+        case none
+        /// Replace the connection's deadline (nil clears it).
+        case setDeadline(ContinuousClock.Instant?)
+        /// Stop reading from the socket until the response is out.
+        case pauseReadingAndClearDeadline
+        /// Response written and the connection stays open: resume reading, parse any buffered bytes, arm the idle deadline.
+        case resumeReading(idleDeadline: ContinuousClock.Instant)
+        /// Write a 408 and close (a request was started but not finished in time).
+        case sendRequestTimeoutAndClose
+        /// Close, flushing any pending output first.
+        case close
+    }
+
+    private(set) var state: State = .idle
+    /// Set by ``drain()``: the connection closes after the response in progress, instead of staying alive.
+    private(set) var isDraining = false
+    let timeouts: ConnectionTimeouts
+
+    init(timeouts: ConnectionTimeouts) {
+        self.timeouts = timeouts
+    }
+
+    /// The connection was accepted: it has `headerTimeout` to send a first request.
+    mutating func opened(now: ContinuousClock.Instant) -> Action {
+        .setDeadline(now + timeouts.headerTimeout)
+    }
+
+    /// Request bytes arrived while idle: the header clock starts.
+    mutating func requestBytesArrived(now: ContinuousClock.Instant) -> Action {
+        guard state == .idle else { return .none }
+        state = .readingHead
+        return .setDeadline(now + timeouts.headerTimeout)
+    }
+
+    /// The head is complete. A request without a body goes straight to ``requestCompleted()``.
+    mutating func headReceived(now: ContinuousClock.Instant) -> Action {
+        guard state == .idle || state == .readingHead else { return .none }
+        state = .readingBody
+        return .setDeadline(now + timeouts.bodyTimeout)
+    }
+
+    /// The whole request is in; the responder takes over.
+    mutating func requestCompleted() -> Action {
+        guard state != .closed else { return .none }
+        state = .awaitingResponse
+        return .pauseReadingAndClearDeadline
+    }
+
+    /// The response was queued for writing. `keepAlive` is the request's and response's joint verdict.
+    mutating func responseWritten(keepAlive: Bool, now: ContinuousClock.Instant) -> Action {
+        guard state == .awaitingResponse else { return .none }
+        if !keepAlive || isDraining {
+            state = .closed
+            return .close
+        }
+        state = .idle
+        return .resumeReading(idleDeadline: now + timeouts.idleTimeout)
+    }
+
+    /// The parser or the driver hit an error it answers itself (and then closes).
+    mutating func failed() -> Action {
+        state = .closed
+        return .close
+    }
+
+    /// The deadline set earlier has passed.
+    mutating func deadlineExpired() -> Action {
+        switch state {
+        case .idle:
+            state = .closed
+            return .close
+        case .readingHead, .readingBody:
+            state = .closed
+            return .sendRequestTimeoutAndClose
+        case .awaitingResponse:
+            // The application owns this phase (a durable ack waits for fsync); no read deadline applies.
+            return .none
+        case .closed:
+            return .close
+        }
+    }
+
+    /// The peer shut down its write side.
+    mutating func peerClosed() -> Action {
+        switch state {
+        case .awaitingResponse:
+            // Answer the request we have; the response path closes afterwards.
+            isDraining = true
+            return .none
+        default:
+            state = .closed
+            return .close
+        }
+    }
+
+    /// Graceful drain: idle connections close now, busy ones after their response.
+    mutating func drain() -> Action {
+        isDraining = true
+        switch state {
+        case .idle:
+            state = .closed
+            return .close
+        case .closed:
+            return .none
+        case .readingHead, .readingBody, .awaitingResponse:
+            return .none
+        }
+    }
+
+    /// Whether a response written now should carry `Connection: close`.
+    var closesAfterResponse: Bool { isDraining }
+}

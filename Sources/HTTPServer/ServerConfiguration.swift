@@ -1,0 +1,25 @@
+public import DispatchSockets
+public import HTTP1
+
+/// Everything the HTTP server needs to run: where and how to listen, the parser's limits, and the
+/// connection timeouts. Defaults are finite and documented in docs/configuration.md.
+public struct ServerConfiguration: Sendable {
+    public var socket: SocketServerConfiguration
+    public var parserLimits: ParserLimits
+    public var timeouts: ConnectionTimeouts
+    /// Output a connection may have queued (client not reading its responses) before the server stops
+    /// reading further requests from it.
+    public var maxPendingOutputBytes: Int
+
+    public init(
+        socket: SocketServerConfiguration = .init(),
+        parserLimits: ParserLimits = .init(),
+        timeouts: ConnectionTimeouts = .init(),
+        maxPendingOutputBytes: Int = 1 << 20
+    ) {
+        self.socket = socket
+        self.parserLimits = parserLimits
+        self.timeouts = timeouts
+        self.maxPendingOutputBytes = maxPendingOutputBytes
+    }
+}

@@ -1,0 +1,86 @@
+public import DispatchSockets
+public import HTTP1
+public import HTTPServer
+public import Pipeline
+
+/// Kelpie's whole configuration as one typed value, built by the executable from flags and `KELPIE_*`
+/// environment variables and validated before anything starts. Defaults and units: docs/configuration.md.
+public struct AppConfiguration: Sendable {
+    public var listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
+    public var dataDirectory: String = "./data"
+    public var ackMode: AckMode = .durable
+    public var ioBackend: IOBackendKind = .epoll
+    /// Serial I/O lanes; 0 means one per online CPU.
+    public var laneCount: Int = 0
+    public var maxConnections: Int = 10_000
+    /// Largest request body accepted on the wire (compressed or not): past it, 413.
+    public var maxBodyBytes: Int = 10 * 1024 * 1024
+    /// Largest body after Content-Encoding is undone: past it, 413 (gzip/zstd bombs stop here).
+    public var maxDecodedBodyBytes: Int = 20 * 1024 * 1024
+    public var maxHeaderBytes: Int = 32 * 1024
+    public var maxHeaderCount: Int = 100
+    public var maxRequestLineBytes: Int = 8 * 1024
+    public var timeouts = ConnectionTimeouts()
+    public var maxQueuedBytes: Int = 64 * 1024 * 1024
+    public var segmentMaxBytes: Int = 64 * 1024 * 1024
+    public var segmentMaxAge: Duration = .seconds(600)
+    public var retentionMaxBytes: Int64 = 1 << 30
+    /// After SIGTERM: keep serving (readiness already 503) this long, so load balancers stop sending first.
+    public var drainDelay: Duration = .seconds(5)
+    /// After the drain delay: bound on finishing in-flight requests and the final fsync.
+    public var shutdownTimeout: Duration = .seconds(20)
+    /// `/healthz` fails when a loop has not turned for this long.
+    public var livenessStallThreshold: Duration = .seconds(10)
+    public var version: String = KelpieVersion.current
+
+    public init() {}
+
+    var resolvedLaneCount: Int {
+        laneCount > 0 ? laneCount : SocketServerConfiguration().laneCount
+    }
+
+    var serverConfiguration: ServerConfiguration {
+        var socket = SocketServerConfiguration()
+        socket.host = listen.host
+        socket.port = listen.port
+        socket.backend = ioBackend
+        socket.laneCount = resolvedLaneCount
+        socket.maxConnections = maxConnections
+        var limits = ParserLimits()
+        limits.maxBodyBytes = maxBodyBytes
+        limits.maxHeaderBytes = maxHeaderBytes
+        limits.maxHeaderCount = maxHeaderCount
+        limits.maxRequestLineBytes = maxRequestLineBytes
+        return ServerConfiguration(socket: socket, parserLimits: limits, timeouts: timeouts)
+    }
+
+    var pipelineConfiguration: PipelineConfiguration {
+        var pipeline = PipelineConfiguration(dataDirectory: dataDirectory)
+        pipeline.ackMode = ackMode
+        pipeline.maxQueuedBytes = maxQueuedBytes
+        pipeline.segmentMaxBytes = segmentMaxBytes
+        pipeline.segmentMaxAge = segmentMaxAge
+        pipeline.retentionMaxBytes = retentionMaxBytes
+        return pipeline
+    }
+
+    /// Checks relations between settings that each parse fine alone.
+    public func validate() throws(ConfigurationError) {
+        func require(_ condition: Bool, _ message: String) throws(ConfigurationError) {
+            if !condition { throw ConfigurationError(message) }
+        }
+        try require(maxBodyBytes > 0, "max-body-bytes must be positive")
+        try require(maxDecodedBodyBytes > 0, "max-decoded-bytes must be positive")
+        try require(maxConnections > 0, "max-connections must be positive")
+        try require(maxQueuedBytes >= maxDecodedBodyBytes,
+                    "max-queue-bytes must be at least max-decoded-bytes, or one large request could never be admitted")
+        try require(segmentMaxBytes >= 4096, "segment-max-bytes must be at least 4096")
+        try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
+        try require(!dataDirectory.isEmpty, "data-dir must not be empty")
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

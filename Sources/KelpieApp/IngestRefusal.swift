@@ -1,0 +1,12 @@
+/// Why a whole ingest request was refused; the `reason` label of `kelpie_ingest_refusals_total`.
+public enum IngestRefusal: String, Sendable, CaseIterable {
+    case unauthorized
+    case emptyBody = "empty_body"
+    case malformed
+    case bodyTooLarge = "body_too_large"
+    case decodedTooLarge = "decoded_too_large"
+    case unsupportedEncoding = "unsupported_encoding"
+    case queueFull = "queue_full"
+    case draining
+    case walWriteFailed = "wal_write_failed"
+}

@@ -1,0 +1,175 @@
+import HTTP1
+import HTTPServer
+import Ingest
+import Pipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Honeycomb Events API routes: `/1/batch/{dataset}` and `/1/events/{dataset}`. Each request is
+/// authenticated, content-decoded (capped), decoded into an ``EventBatch`` and submitted to the pipeline;
+/// the answer goes out when the pipeline acknowledges (after fsync with `--ack=durable`).
+final class IngestRoutes: Sendable {
+    private let pipeline: EventPipeline
+    private let decoder: HoneycombDecoder
+    private let metrics: KelpieMetrics
+    private let maxDecodedBodyBytes: Int
+
+    static let unknownKeyMessage = "unknown API key - check your credentials"
+
+    init(pipeline: EventPipeline, decoder: HoneycombDecoder, metrics: KelpieMetrics, maxDecodedBodyBytes: Int) {
+        self.pipeline = pipeline
+        self.decoder = decoder
+        self.metrics = metrics
+        self.maxDecodedBodyBytes = maxDecodedBodyBytes
+    }
+
+    var routes: [Route] {
+        [
+            Route(.post, "/1/batch/{dataset}") { [self] request, writer in batch(request, writer) },
+            Route(.post, "/1/events/{dataset}") { [self] request, writer in single(request, writer) },
+        ]
+    }
+
+    // MARK: routes
+
+    private func batch(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
+        guard let (dataset, keyID, body) = admit(request, writer) else { return }
+        let decoded: DecodedRequest
+        do {
+            decoded = try decoder.decodeBatch(body: body, dataset: dataset, keyID: keyID, receiveTimeNanos: Self.nowUnixNanos())
+        } catch {
+            refuse(error, writer)
+            return
+        }
+        var rejected = 0
+        for case .rejected = decoded.statuses { rejected += 1 }
+        if rejected > 0 { metrics.recordRejectedEvents(reason: "invalid_event", count: rejected) }
+        let statuses = decoded.statuses
+        guard !decoded.batch.events.isEmpty else {
+            writer.send(.json(.ok, BatchStatusEncoder.json(statuses)))
+            return
+        }
+        submit(decoded.batch, format: "json", writer) {
+            .json(.ok, BatchStatusEncoder.json(statuses))
+        }
+    }
+
+    private func single(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
+        guard let (dataset, keyID, body) = admit(request, writer) else { return }
+        let batch: EventBatch
+        do {
+            batch = try decoder.decodeSingle(
+                body: body, dataset: dataset, keyID: keyID,
+                eventTimeHeader: request.head.headers["X-Honeycomb-Event-Time"],
+                sampleRateHeader: request.head.headers["X-Honeycomb-Samplerate"],
+                receiveTimeNanos: Self.nowUnixNanos()
+            )
+        } catch {
+            refuse(error, writer)
+            return
+        }
+        submit(batch, format: "json", writer) { HTTPResponse(status: .ok) }
+    }
+
+    // MARK: shared steps
+
+    /// Authentication and content decoding, common to both routes. Answers and returns nil on refusal.
+    private func admit(_ request: HTTPRequest, _ writer: HTTPResponseWriter) -> (String, String, [UInt8])? {
+        guard let key = Self.apiKey(request.head.headers) else {
+            metrics.recordRefusal(.unauthorized)
+            writer.send(.jsonError(.unauthorized, Self.unknownKeyMessage))
+            return nil
+        }
+        guard let dataset = request.parameters["dataset"] else {
+            writer.send(.jsonError(.notFound, "dataset not found"))
+            return nil
+        }
+        guard !request.body.isEmpty else {
+            refuse(IngestError.emptyBody, writer)
+            return nil
+        }
+        guard let encoding = ContentEncoding(headerValue: request.head.headers["Content-Encoding"]) else {
+            metrics.recordRefusal(.unsupportedEncoding)
+            writer.send(.jsonError(.unsupportedMediaType, "unsupported Content-Encoding; use gzip, zstd or none"))
+            return nil
+        }
+        let body: [UInt8]
+        do {
+            body = try ContentDecoder.decode(request.body, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
+        } catch {
+            switch error {
+            case .tooLarge:
+                metrics.recordRefusal(.decodedTooLarge)
+                writer.send(.jsonError(.payloadTooLarge, "Request body is too large."))
+            case .malformed:
+                metrics.recordRefusal(.malformed)
+                writer.send(.jsonError(.badRequest, "Request body is malformed and cannot be read."))
+            }
+            return nil
+        }
+        metrics.recordBytes(wire: request.body.count, decoded: body.count)
+        return (dataset, APIKeyID.of(key), body)
+    }
+
+    /// Hands the batch to the pipeline; `success` builds the answer once it is acknowledged.
+    private func submit(
+        _ batch: EventBatch, format: String, _ writer: HTTPResponseWriter,
+        success: @escaping @Sendable () -> HTTPResponse
+    ) {
+        let metrics = self.metrics
+        let events = batch.events.count
+        let dataset = batch.dataset
+        let admission = pipeline.submit(batch) { result in
+            switch result {
+            case .success:
+                metrics.recordAccepted(events: events, format: format, dataset: dataset)
+                writer.send(success())
+            case .failure:
+                metrics.recordRefusal(.walWriteFailed)
+                writer.send(.jsonError(
+                    .serviceUnavailable, "events could not be stored; retry later",
+                    headers: [("Retry-After", "1")]
+                ))
+            }
+        }
+        switch admission {
+        case .accepted:
+            break
+        case .queueFull(let retryAfterSeconds):
+            metrics.recordRefusal(.queueFull)
+            writer.send(.jsonError(
+                .serviceUnavailable, "server is at capacity; retry later",
+                headers: [("Retry-After", String(retryAfterSeconds))]
+            ))
+        case .stopped:
+            metrics.recordRefusal(.draining)
+            writer.send(.jsonError(.serviceUnavailable, "server is shutting down; retry later", headers: [("Retry-After", "1")]))
+        }
+    }
+
+    private func refuse(_ error: IngestError, _ writer: HTTPResponseWriter) {
+        switch error {
+        case .emptyBody: metrics.recordRefusal(.emptyBody)
+        case .malformed: metrics.recordRefusal(.malformed)
+        case .tooLarge: metrics.recordRefusal(.decodedTooLarge)
+        case .unsupportedContentEncoding: metrics.recordRefusal(.unsupportedEncoding)
+        }
+        writer.send(.jsonError(HTTPStatus(code: error.status), error.message))
+    }
+
+    /// `X-Honeycomb-Team`, or `X-Hny-Team` as Refinery also accepts; empty counts as missing.
+    static func apiKey(_ headers: HTTPHeaders) -> String? {
+        for name in ["X-Honeycomb-Team", "X-Hny-Team"] {
+            if let value = headers[name], !value.isEmpty { return value }
+        }
+        return nil
+    }
+
+    static func nowUnixNanos() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}

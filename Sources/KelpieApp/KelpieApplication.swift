@@ -1,0 +1,106 @@
+public import DispatchSockets
+import HTTPServer
+import Ingest
+public import Logging
+import Pipeline
+
+/// The composition root: builds the pipeline, the routes and the HTTP server from one
+/// ``AppConfiguration``, starts them, and runs the graceful shutdown sequence. A library so tests run the
+/// real wiring in-process; the `kelpie` executable only parses flags, bootstraps logging and handles signals.
+public final class KelpieApplication: Sendable {
+    public let configuration: AppConfiguration
+    public let metrics: KelpieMetrics
+    private let logger: Logger
+    private let state = AppState()
+    private let pipeline: EventPipeline
+    private let server: Server
+    private let health: HealthRoutes
+
+    public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        let metrics = metrics ?? KelpieMetrics(version: configuration.version)
+        self.metrics = metrics
+        metrics.startTime.set(ProcessStats.unixTimeSeconds())
+        metrics.queueCapacityBytes.set(Double(configuration.maxQueuedBytes))
+
+        let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
+        self.pipeline = pipeline
+
+        var limits = IngestLimits()
+        limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
+        let ingest = IngestRoutes(
+            pipeline: pipeline, decoder: HoneycombDecoder(limits: limits), metrics: metrics,
+            maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+        )
+        // The lanes' heartbeats come from the server, which needs the router first: late-bound.
+        let serverBox = ServerBox()
+        let health = HealthRoutes(
+            state: state, pipeline: pipeline, metrics: metrics,
+            laneHeartbeats: { serverBox.server?.laneHeartbeats() ?? [] },
+            livenessStallThreshold: configuration.livenessStallThreshold,
+            queueCapacityBytes: configuration.maxQueuedBytes
+        )
+        self.health = health
+        let router = Router(ingest.routes + health.routes)
+        let server = Server(
+            configuration: configuration.serverConfiguration, router: router, observer: metrics,
+            logger: logger
+        )
+        serverBox.server = server
+        self.server = server
+    }
+
+    /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
+    @discardableResult
+    public func start() throws -> SocketAddress {
+        pipeline.start()
+        let address = try server.start()
+        state.isListening = true
+        metrics.ready.set(1)
+        logger.info("ready", metadata: [
+            "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
+        ])
+        return address
+    }
+
+    /// Readiness turns 503 at once; nothing else changes yet. First step of ``shutdown()``.
+    public func beginDraining() {
+        state.isDraining = true
+        metrics.draining.set(1)
+        metrics.ready.set(0)
+    }
+
+    public var isReady: Bool { health.readinessReasons().isEmpty }
+
+    /// The graceful sequence: readiness 503 → keep serving for the drain delay → stop accepting → let
+    /// in-flight requests finish (idle connections close) → flush and fsync the pipeline → close the rest.
+    /// Bounded by `drainDelay + shutdownTimeout`.
+    public func shutdown() async {
+        beginDraining()
+        logger.info("draining", metadata: ["drain_delay": "\(configuration.drainDelay)"])
+        if configuration.drainDelay > .zero {
+            try? await Task.sleep(for: configuration.drainDelay)
+        }
+        let deadline = ContinuousClock.now + configuration.shutdownTimeout
+        server.stopAccepting()
+        state.isListening = false
+        server.closeConnectionsGracefully()
+        while server.openConnectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let remaining = server.openConnectionCount
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            pipeline.stop(deadline: deadline) { done.resume() }
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            server.shutdown { done.resume() }
+        }
+        logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
+    }
+}
+
+private final class ServerBox: @unchecked Sendable {
+    var server: Server?
+}

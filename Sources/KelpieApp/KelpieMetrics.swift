@@ -1,0 +1,254 @@
+import HTTP1
+public import HTTPServer
+public import Pipeline
+public import Prometheus
+import Synchronization
+
+/// Every metric Kelpie exports, defined once at start-up with help text and fixed label names, so a
+/// mistake traps at boot (the Prometheus registry's rule) rather than mid-traffic. The catalogue is
+/// documented in docs/metrics.md.
+public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @unchecked Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    // HTTP
+    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
+    private let durationHistograms = Mutex<[String: DurationHistogram]>([:])
+    let openConnections: Gauge
+    let connectionsAccepted: Counter
+
+    // Ingest
+    private let acceptedByFormat = Mutex<[String: Counter]>([:])
+    private let rejectedByReason = Mutex<[String: Counter]>([:])
+    private let refusalsByReason = Mutex<[String: Counter]>([:])
+    private let datasetEvents = Mutex<[String: Counter]>([:])
+    let wireBytes: Counter
+    let decodedBytes: Counter
+
+    // Pipeline and WAL
+    let queuedBytes: Gauge
+    let queueCapacityBytes: Gauge
+    let saturated: Gauge
+    let walBytes: Gauge
+    let walSegments: Gauge
+    let walAppendedBytes: Counter
+    let walAppendedEvents: Counter
+    let walFsyncDuration: DurationHistogram
+    let walWriteErrors: Counter
+    let walSegmentsRotated: Counter
+    let walSegmentsDeleted: Counter
+    let groupCommitRequests: ValueHistogram
+
+    // Process
+    let ready: Gauge
+    let draining: Gauge
+    let residentMemory: Gauge
+    let startTime: Gauge
+
+    /// Datasets get their own series only up to this many; later ones share `_other`, so a client cannot
+    /// blow up the series count with random dataset names.
+    public static let maxDatasetSeries = 200
+
+    static let requestDurationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+    static let fsyncBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+        .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+    ]
+
+    public init(version: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        openConnections = registry.makeGauge(descriptor: Self.name("http", "open_connections", "", "Open client connections."))
+        connectionsAccepted = registry.makeCounter(descriptor: Self.name("http", "connections_accepted", "total", "Client connections accepted."))
+        wireBytes = registry.makeCounter(
+            descriptor: Self.name("ingest", "bytes", "total", "Ingest request body bytes, as received (wire) and after content decoding (decoded)."),
+            labels: [("stage", "wire")]
+        )
+        decodedBytes = registry.makeCounter(
+            descriptor: Self.name("ingest", "bytes", "total", "Ingest request body bytes, as received (wire) and after content decoding (decoded)."),
+            labels: [("stage", "decoded")]
+        )
+        queuedBytes = registry.makeGauge(descriptor: Self.name("pipeline", "queued_bytes", "", "Bytes admitted but not yet written (durable: not yet fsynced)."))
+        queueCapacityBytes = registry.makeGauge(descriptor: Self.name("pipeline", "queue_capacity_bytes", "", "Admission limit in bytes; past it requests get 503."))
+        saturated = registry.makeGauge(descriptor: Self.name("pipeline", "saturated", "", "1 while the queue is above its high-water mark (with hysteresis)."))
+        walBytes = registry.makeGauge(descriptor: Self.name("wal", "bytes", "", "Bytes in WAL/spool segment files on disk."))
+        walSegments = registry.makeGauge(descriptor: Self.name("wal", "segments", "", "WAL/spool segment files on disk."))
+        walAppendedBytes = registry.makeCounter(descriptor: Self.name("wal", "appended_bytes", "total", "Bytes appended to the WAL."))
+        walAppendedEvents = registry.makeCounter(descriptor: Self.name("wal", "appended_events", "total", "Events appended to the WAL."))
+        walFsyncDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("wal", "fsync_duration", "seconds", "Duration of one WAL group commit (fdatasync)."),
+            buckets: Self.fsyncBuckets
+        )
+        walWriteErrors = registry.makeCounter(descriptor: Self.name("wal", "write_errors", "total", "WAL write or fsync failures; the affected requests got 503."))
+        walSegmentsRotated = registry.makeCounter(descriptor: Self.name("wal", "segments_rotated", "total", "WAL segments closed by size or age."))
+        walSegmentsDeleted = registry.makeCounter(descriptor: Self.name("wal", "segments_deleted", "total", "WAL segments deleted by retention."))
+        groupCommitRequests = registry.makeValueHistogram(
+            descriptor: Self.name("wal", "group_commit_requests", "", "Requests acknowledged by one fdatasync."),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        )
+        ready = registry.makeGauge(descriptor: Self.name(nil, "ready", "", "1 while /readyz answers 200."))
+        draining = registry.makeGauge(descriptor: Self.name(nil, "draining", "", "1 once a graceful shutdown has begun."))
+        residentMemory = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident set size of the process."
+        ))
+        startTime = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "process_start_time", unitName: "seconds", helpText: "Start time of the process since the Unix epoch."
+        ))
+        let buildInfo = registry.makeGauge(
+            descriptor: Self.name(nil, "build_info", "", "Always 1; the version label says which build runs."),
+            labels: [("version", version)]
+        )
+        buildInfo.set(1)
+        // Families that are labelled per value are registered here once with their full label set, so
+        // /metrics lists them (at zero where it makes sense) before any traffic.
+        _ = sinkErrors(sink: "spool")
+        for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+    }
+
+    static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "kelpie", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+    }
+
+    // MARK: HTTPServerObserver
+
+    struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var code: Int
+    }
+
+    public func requestFinished(route: String, method: HTTPMethod, status: Int, duration: Duration, wireBytes: Int) {
+        let key = RequestKey(route: route, method: method.rawValue, code: status)
+        let counter = requestCounters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(
+                descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method and status code."),
+                labels: [("route", route), ("method", key.method), ("code", String(status))]
+            )
+            counters[key] = made
+            return made
+        }
+        counter.increment()
+        let histogram = durationHistograms.withLock { histograms in
+            if let existing = histograms[route] { return existing }
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.name("http", "request_duration", "seconds", "Time from a request's first byte to its response being queued, by route template."),
+                labels: [("route", route)], buckets: Self.requestDurationBuckets
+            )
+            histograms[route] = made
+            return made
+        }
+        histogram.record(duration)
+    }
+
+    public func connectionOpened() {
+        openConnections.increment()
+        connectionsAccepted.increment()
+    }
+
+    public func connectionClosed() {
+        openConnections.decrement()
+    }
+
+    // MARK: PipelineObserver
+
+    public func walAppended(events: Int, bytes: Int) {
+        walAppendedEvents.increment(by: Int64(events))
+        walAppendedBytes.increment(by: Int64(bytes))
+    }
+
+    public func walSynced(duration: Duration, requests: Int) {
+        walFsyncDuration.record(duration)
+        groupCommitRequests.record(Double(requests))
+    }
+
+    public func walWriteFailed(_ error: PipelineError) {
+        walWriteErrors.increment()
+        sinkErrors(sink: "spool").increment()
+    }
+
+    public func admissionRefused(reason: String) {
+        // Counted where the HTTP answer is decided (``recordRefusal``), so one refusal counts once.
+    }
+
+    public func segmentRotated() {
+        walSegmentsRotated.increment()
+    }
+
+    public func segmentsDeleted(count: Int, bytes: Int64) {
+        walSegmentsDeleted.increment(by: Int64(count))
+    }
+
+    // MARK: ingest
+
+    func recordAccepted(events: Int, format: String, dataset: String) {
+        guard events > 0 else { return }
+        labelled(acceptedByFormat, format) {
+            registry.makeCounter(
+                descriptor: Self.name("ingest", "events_accepted", "total", "Events acknowledged to clients, by input format."),
+                labels: [("format", $0)]
+            )
+        }.increment(by: Int64(events))
+        datasetCounter(dataset).increment(by: Int64(events))
+    }
+
+    func recordRejectedEvents(reason: String, count: Int = 1) {
+        labelled(rejectedByReason, reason) {
+            registry.makeCounter(
+                descriptor: Self.name("ingest", "events_rejected", "total", "Events refused individually inside an accepted batch (per-event 4xx), by reason."),
+                labels: [("reason", $0)]
+            )
+        }.increment(by: Int64(count))
+    }
+
+    func recordRefusal(_ reason: IngestRefusal) {
+        refusalCounter(reason.rawValue).increment()
+    }
+
+    func recordBytes(wire: Int, decoded: Int) {
+        wireBytes.increment(by: Int64(wire))
+        decodedBytes.increment(by: Int64(decoded))
+    }
+
+    func sinkErrors(sink: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("sink", "errors", "total", "Errors writing to a sink, by sink."),
+            labels: [("sink", sink)]
+        )
+    }
+
+    private func refusalCounter(_ reason: String) -> Counter {
+        labelled(refusalsByReason, reason) {
+            registry.makeCounter(
+                descriptor: Self.name("ingest", "refusals", "total", "Whole ingest requests refused, by reason."),
+                labels: [("reason", $0)]
+            )
+        }
+    }
+
+    private func datasetCounter(_ dataset: String) -> Counter {
+        datasetEvents.withLock { counters in
+            if let existing = counters[dataset] { return existing }
+            let label = counters.count < Self.maxDatasetSeries ? dataset : "_other"
+            if let shared = counters[label] { return shared }
+            let made = registry.makeCounter(
+                descriptor: Self.name("ingest", "dataset_events", "total", "Events acknowledged, by dataset (first \(Self.maxDatasetSeries) datasets; later ones as _other)."),
+                labels: [("dataset", label)]
+            )
+            counters[label] = made
+            return made
+        }
+    }
+
+    private func labelled(_ cache: borrowing Mutex<[String: Counter]>, _ value: String, make: (String) -> Counter) -> Counter {
+        cache.withLock { counters in
+            if let existing = counters[value] { return existing }
+            let made = make(value)
+            counters[value] = made
+            return made
+        }
+    }
+}

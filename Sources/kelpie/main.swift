@@ -1,1 +1,0 @@
-print("kelpie: not wired yet")
