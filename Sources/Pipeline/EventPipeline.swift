@@ -1,0 +1,294 @@
+public import Ingest
+import Dispatch
+import Synchronization
+
+/// Makes canonical event batches durable: admission against a byte budget, then a write-ahead log of
+/// segment files under the data directory (in this first form the WAL is the spool, the embedded sink).
+///
+/// Threads: `submit` encodes the batch's WAL lines on the caller's thread and appends them to a pending list
+/// under a lock; it never touches a file and never waits. One writer loop on the pipeline's own serial
+/// queue takes everything pending at once, writes it with one writev per segment, fdatasyncs once (ack=durable)
+/// and then completes every submission of that round (group commit).
+///
+/// Call `start()` once and `stop(deadline:completion:)` before dropping the pipeline: the writer queue keeps
+/// the pipeline alive until it has stopped.
+public final class EventPipeline: @unchecked Sendable {
+    public typealias Completion = @Sendable (Result<Void, PipelineError>) -> Void
+
+    /// State shared between submitters, readers of the gauges and the writer loop.
+    struct SharedState {
+        var gate: AdmissionGate
+        var pending: [PendingWrite] = []
+        /// ack=durable only: completions aligned with `pending`.
+        var pendingCompletions: [Completion] = []
+        /// The completions of the round the writer is working on; whoever takes them calls them
+        /// (the writer after its fdatasync, or the stop deadline).
+        var inFlightCompletions: [Completion]?
+        var inFlightEvents = 0
+        var writerParked = false
+        var writerStarted = false
+        var stopRequested = false
+        var stopFinished = false
+        var stopCompletions: [@Sendable () -> Void] = []
+        var heartbeat: ContinuousClock.Instant
+        var walBytes: Int64 = 0
+        var segmentCount = 0
+    }
+
+    /// What the writer took from the shared state at the top of one loop turn.
+    private struct WriterTurn {
+        var writes: [PendingWrite]
+        var stopping: Bool
+    }
+
+    public let configuration: PipelineConfiguration
+    private let observer: any PipelineObserver
+    private let shared: Mutex<SharedState>
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let writerQueue = DispatchQueue(label: "kelpie.pipeline.wal-writer", qos: .userInitiated)
+    /// Touched only on `writerQueue` once started.
+    private let writer: WALWriter
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let writerTickInterval: Duration
+
+    /// Opens (creating if missing) the data directory, takes its lock (`wal.lock`, flock), and recovers the
+    /// segments a previous run left (see ``SegmentRecovery``). New lines always go to a new segment.
+    public convenience init(configuration: PipelineConfiguration, observer: (any PipelineObserver)? = nil) throws {
+        try self.init(
+            configuration: configuration, observer: observer,
+            storage: PosixWALStorage(), now: { ContinuousClock.now }
+        )
+    }
+
+    /// The seam for tests: a storage that fails or stalls on demand, and a clock they move by hand.
+    init(
+        configuration: PipelineConfiguration,
+        observer: (any PipelineObserver)?,
+        storage: any WALStorage,
+        now: @escaping @Sendable () -> ContinuousClock.Instant
+    ) throws(WALIOError) {
+        let directory = configuration.dataDirectory
+        try FileSystemCalls.createDirectories(atPath: directory)
+        let lockDescriptor = try FileSystemCalls.lockFile(atPath: directory + "/" + Self.lockFileName)
+        let recovery: SegmentRecovery.Outcome
+        do throws(WALIOError) {
+            recovery = try SegmentRecovery.recover(directory: directory)
+        } catch {
+            FileSystemCalls.closeDescriptor(lockDescriptor)
+            throw error
+        }
+        self.configuration = configuration
+        self.observer = observer ?? NoopPipelineObserver()
+        self.now = now
+        var tick = configuration.writerTickInterval
+        if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval) }
+        self.writerTickInterval = max(tick, .milliseconds(1))
+        self.writer = WALWriter(
+            configuration: configuration, recovered: recovery.segments, lockDescriptor: lockDescriptor,
+            storage: storage, observer: self.observer, now: now
+        )
+        var state = SharedState(
+            gate: AdmissionGate(
+                maxQueuedBytes: configuration.maxQueuedBytes,
+                highWaterFraction: configuration.highWaterFraction,
+                lowWaterFraction: configuration.lowWaterFraction
+            ),
+            heartbeat: now()
+        )
+        state.walBytes = writer.walBytes
+        state.segmentCount = writer.segmentCount
+        self.shared = Mutex(state)
+    }
+
+    /// The data directory's lock file; it keeps two processes from appending to the same WAL.
+    public static let lockFileName = "wal.lock"
+
+    /// Starts the writer loop. Idempotent. Submissions before `start()` are queued (within the budget).
+    public func start() {
+        let shouldStart = shared.withLock { state in
+            if state.writerStarted { return false }
+            state.writerStarted = true
+            return true
+        }
+        if shouldStart {
+            writerQueue.async { self.runWriterLoop() }
+        }
+    }
+
+    /// Admits the batch or refuses it at once; never blocks on I/O.
+    ///
+    /// On `.accepted`, `completion` is called exactly once:
+    /// - ack=durable: on the pipeline's writer queue, after the batch's lines are written and fdatasync'd
+    ///   (`.success`), or with `.failure(.writeFailed)` if writing or syncing failed, or `.failure(.stopped)`
+    ///   if the stop deadline passed first.
+    /// - ack=memory: synchronously inside `submit`, with `.success`, before `submit` returns `.accepted`.
+    ///
+    /// On refusal (`.queueFull`, `.stopped`) `completion` is not called.
+    public func submit(_ batch: EventBatch, completion: @escaping Completion) -> AdmissionResult {
+        // Cheap check first, so a full queue does not pay for encoding.
+        let early = shared.withLock { $0.gate.precheck() }
+        if early != .accepted { return refuse(early) }
+
+        let write = PendingWrite(lines: WALLineEncoder.encode(batch), eventCount: batch.events.count)
+        let durable = configuration.ackMode == .durable
+        let (decision, wakeWriter) = shared.withLock { state -> (AdmissionGate.Decision, Bool) in
+            let decision = state.gate.admit(bytes: write.lines.count)
+            guard decision == .accepted else { return (decision, false) }
+            state.pending.append(write)
+            if durable { state.pendingCompletions.append(completion) }
+            let wasParked = state.writerParked
+            state.writerParked = false
+            return (decision, wasParked)
+        }
+        if decision != .accepted { return refuse(decision) }
+        if wakeWriter { wakeup.signal() }
+        if !durable { completion(.success(())) }
+        return .accepted
+    }
+
+    /// Encoded bytes admitted but not yet written (ack=durable: not yet fdatasync'd).
+    public var queuedBytes: Int { shared.withLock { $0.gate.queuedBytes } }
+
+    /// True from the high-water mark until the queue drains below the low-water mark.
+    public var isSaturated: Bool { shared.withLock { $0.gate.isSaturated } }
+
+    /// Bytes across all segment files, as of the writer's last turn.
+    public var walBytes: Int64 { shared.withLock { $0.walBytes } }
+
+    /// Segment files on disk, including the active one, as of the writer's last turn.
+    public var segmentCount: Int { shared.withLock { $0.segmentCount } }
+
+    /// When the writer loop last turned; it turns at least every `writerTickInterval` while healthy, so a
+    /// stale heartbeat means it is stuck (e.g. in an fdatasync that never returns).
+    public func heartbeat() -> ContinuousClock.Instant {
+        shared.withLock { $0.heartbeat }
+    }
+
+    /// Stops admitting (`submit` returns `.stopped`), writes and fdatasyncs everything pending, completes all
+    /// callbacks, closes the active segment and releases the data directory. `completion` runs once all of
+    /// that is done, or at `deadline`, whichever comes first; at the deadline, durable submissions not yet
+    /// synced complete with `.failure(.stopped)` (ack=memory: their events are lost), reported through
+    /// `stopDeadlineExpired`. Safe to call more than once; starts the writer if `start()` was never called.
+    public func stop(deadline: ContinuousClock.Instant, completion: @escaping @Sendable () -> Void) {
+        let (alreadyFinished, wakeWriter) = shared.withLock { state -> (Bool, Bool) in
+            if state.stopFinished { return (true, false) }
+            state.gate.stop()
+            state.stopRequested = true
+            state.stopCompletions.append(completion)
+            let wasParked = state.writerParked
+            state.writerParked = false
+            return (false, wasParked)
+        }
+        if alreadyFinished {
+            completion()
+            return
+        }
+        start()
+        if wakeWriter { wakeup.signal() }
+        let remaining = deadline - ContinuousClock.now
+        let delay = DispatchTimeInterval.nanoseconds(Int(clamping: max(remaining, .zero).wholeNanoseconds))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.abandonAtDeadline() }
+    }
+
+    // MARK: - Writer loop (writerQueue only)
+
+    private func runWriterLoop() {
+        var spare: [PendingWrite] = []
+        while true {
+            let turn = shared.withLock { state -> WriterTurn in
+                state.heartbeat = now()
+                var writes = spare
+                swap(&writes, &state.pending)
+                if !state.pendingCompletions.isEmpty {
+                    state.inFlightCompletions = state.pendingCompletions
+                    state.pendingCompletions.removeAll(keepingCapacity: true)
+                    state.inFlightEvents = writes.reduce(0) { $0 + $1.eventCount }
+                }
+                let stopping = state.stopRequested
+                if writes.isEmpty && !stopping { state.writerParked = true }
+                return WriterTurn(writes: writes, stopping: stopping)
+            }
+
+            writer.rotateIfAged()
+            if !turn.writes.isEmpty {
+                let results = writer.writeRound(turn.writes)
+                let writtenBytes = turn.writes.reduce(0) { $0 + $1.lines.count }
+                let completions = shared.withLock { state -> [Completion]? in
+                    state.gate.release(bytes: writtenBytes)
+                    state.walBytes = writer.walBytes
+                    state.segmentCount = writer.segmentCount
+                    state.inFlightEvents = 0
+                    defer { state.inFlightCompletions = nil }
+                    return state.inFlightCompletions
+                }
+                if let completions {
+                    for (completion, result) in zip(completions, results) { completion(result) }
+                }
+            }
+            if configuration.ackMode == .memory { writer.syncIfDue() }
+            writer.enforceRetention()
+            shared.withLock { state in
+                state.walBytes = writer.walBytes
+                state.segmentCount = writer.segmentCount
+            }
+
+            if turn.stopping {
+                finishStop()
+                return
+            }
+            spare = turn.writes
+            spare.removeAll(keepingCapacity: true)
+            if turn.writes.isEmpty {
+                _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(clamping: writerTickInterval.wholeNanoseconds)))
+            }
+        }
+    }
+
+    /// Everything admitted has been taken and written; close up and tell the stoppers.
+    private func finishStop() {
+        writer.finish()
+        let stopCompletions = shared.withLock { state -> [@Sendable () -> Void] in
+            state.walBytes = writer.walBytes
+            state.segmentCount = writer.segmentCount
+            if state.stopFinished { return [] }
+            state.stopFinished = true
+            defer { state.stopCompletions.removeAll() }
+            return state.stopCompletions
+        }
+        for completion in stopCompletions { completion() }
+    }
+
+    /// The stop deadline passed before the writer finished: fail what is still unwritten and report stopped.
+    /// The writer, if it is still inside a syscall, finishes closing the segment on its own later.
+    private func abandonAtDeadline() {
+        let abandoned = shared.withLock { state -> (completions: [Completion], events: Int, stoppers: [@Sendable () -> Void])? in
+            if state.stopFinished { return nil }
+            state.stopFinished = true
+            let pendingEvents = state.pending.reduce(0) { $0 + $1.eventCount }
+            state.gate.release(bytes: state.pending.reduce(0) { $0 + $1.lines.count })
+            state.pending.removeAll()
+            var completions = state.inFlightCompletions ?? []
+            completions += state.pendingCompletions
+            state.inFlightCompletions = nil
+            state.pendingCompletions.removeAll()
+            let events = pendingEvents + state.inFlightEvents
+            defer { state.stopCompletions.removeAll() }
+            return (completions, events, state.stopCompletions)
+        }
+        guard let abandoned else { return }
+        if abandoned.events > 0 { observer.stopDeadlineExpired(unwrittenEvents: abandoned.events) }
+        for completion in abandoned.completions { completion(.failure(.stopped)) }
+        for stopper in abandoned.stoppers { stopper() }
+    }
+
+    private func refuse(_ decision: AdmissionGate.Decision) -> AdmissionResult {
+        switch decision {
+        case .stopped:
+            observer.admissionRefused(reason: "stopped")
+            return .stopped
+        case .queueFull, .accepted:
+            observer.admissionRefused(reason: "queue_full")
+            return .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)
+        }
+    }
+}
