@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Behaviour that needs a real `kelpie` process: durability across SIGKILL, the SIGTERM drain, and memory
+/// under a decompression bomb (measured as the child's peak RSS).
+@Suite(.serialized) struct ProcessLifecycleTests {
+    @Test func everyAcknowledgedEventSurvivesSIGKILL() async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-crash")
+        defer { directory.remove() }
+        let server = try ServerProcess(
+            arguments: ["--data-dir", directory.path, "--ack", "durable"], logPath: directory.file("run1.log")
+        )
+        let acknowledged = Mutex<Set<String>>([])
+        let stop = Atomic<Bool>(false)
+        let port = server.port
+        let senders = (0..<4).map { sender in
+            Thread {
+                guard let client = try? RawHTTPClient(port: port, timeoutSeconds: 5) else { return }
+                var sequence = 0
+                while !stop.load(ordering: .relaxed) {
+                    let ids = (0..<20).map { "s\(sender)-\(sequence)-\($0)" }
+                    sequence += 1
+                    let body = "[" + ids.map { #"{"data":{"id":"\#($0)","pad":"\#(String(repeating: "x", count: 200))"}}"# }.joined(separator: ",") + "]"
+                    guard let response = try? client.roundTrip("POST", "/1/batch/crash", headers: [("X-Honeycomb-Team", "k")], body: Array(body.utf8)),
+                          response.status == 200 else { return }
+                    acknowledged.withLock { $0.formUnion(ids) }
+                }
+            }
+        }
+        senders.forEach { $0.start() }
+        try await Task.sleep(for: .milliseconds(1500))
+        server.signal(SIGKILL)
+        stop.store(true, ordering: .relaxed)
+        _ = server.waitForExit(timeoutSeconds: 10)
+        try await Task.sleep(for: .milliseconds(200))
+        let acked = acknowledged.withLock { $0 }
+        #expect(acked.count > 100, "the load should have been acknowledged before the kill")
+
+        // Restart on the same directory: recovery truncates any torn tail; then stop cleanly.
+        let restarted = try ServerProcess(
+            arguments: ["--data-dir", directory.path, "--drain-delay", "0s"], logPath: directory.file("run2.log")
+        )
+        restarted.signal(SIGTERM)
+        #expect(restarted.waitForExit(timeoutSeconds: 20) == 0)
+
+        let stored = try readSpoolEvents(dataDirectory: directory.path)
+        let storedIDs = Set(stored.compactMap { ($0["data"] as? [String: Any])?["id"] as? String })
+        let missing = acked.subtracting(storedIDs)
+        #expect(missing.isEmpty, "\(missing.count) acknowledged events missing, e.g. \(missing.prefix(5))")
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".jsonl") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory.file(name)))
+            #expect(data.isEmpty || data.last == UInt8(ascii: "\n"), "\(name) ends in a torn line after recovery")
+        }
+    }
+
+    @Test func sigtermDrainsInFlightRequestsAndReadinessTurnsFirst() async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-drain")
+        defer { directory.remove() }
+        let server = try ServerProcess(
+            arguments: ["--data-dir", directory.path, "--drain-delay", "1s", "--shutdown-timeout", "10s"],
+            logPath: directory.file("run.log")
+        )
+        // A request in flight: head and half of the body sent.
+        let body = Array(#"[{"data":{"id":"in-flight"}}]"#.utf8)
+        let inFlight = try RawHTTPClient(port: server.port)
+        try inFlight.send("POST /1/batch/drain HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\nContent-Length: \(body.count)\r\n\r\n")
+        try inFlight.send(Array(body[0..<10]))
+        #expect(try RawHTTPClient(port: server.port).roundTrip("GET", "/readyz").status == 200)
+
+        server.signal(SIGTERM)
+        var readiness = 200
+        for _ in 0..<100 where readiness == 200 {
+            readiness = try RawHTTPClient(port: server.port).roundTrip("GET", "/readyz").status
+            if readiness == 200 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(readiness == 503)
+        // Still serving during the drain delay.
+        let during = try RawHTTPClient(port: server.port).roundTrip(
+            "POST", "/1/batch/drain", headers: [("X-Honeycomb-Team", "k")], body: Array(#"[{"data":{"id":"during"}}]"#.utf8)
+        )
+        #expect(during.status == 200)
+        try inFlight.send(Array(body[10...]))
+        let finished = try inFlight.readResponse()
+        #expect(finished.status == 200)
+        #expect(finished.bodyText == #"[{"status":202}]"#)
+        #expect(server.waitForExit(timeoutSeconds: 15) == 0, "log: \(server.log)")
+        let ids = try readSpoolEvents(dataDirectory: directory.path).compactMap { ($0["data"] as? [String: Any])?["id"] as? String }
+        #expect(Set(ids) == ["in-flight", "during"])
+    }
+
+    @Test(arguments: ["gzip", "zstd"])
+    func oneGigabyteBombIs413AndMemoryStaysSmall(encoding: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-bomb")
+        defer { directory.remove() }
+        let bombPath = directory.file("bomb")
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/bin/sh")
+        make.arguments = ["-c", "head -c 1073741824 /dev/zero | \(encoding) -1 -c > \(bombPath)"]
+        try make.run()
+        make.waitUntilExit()
+        let bomb = Array(try Data(contentsOf: URL(fileURLWithPath: bombPath)))
+        try #require(bomb.count > 1000 && bomb.count < 10 * 1024 * 1024)
+
+        let server = try ServerProcess(arguments: ["--data-dir", directory.path], logPath: directory.file("run.log"))
+        let response = try RawHTTPClient(port: server.port).roundTrip(
+            "POST", "/1/batch/bomb", headers: [("X-Honeycomb-Team", "k"), ("Content-Encoding", encoding)], body: bomb
+        )
+        #expect(response.status == 413)
+        #expect(response.bodyText == #"{"error":"Request body is too large."}"#)
+        let peak = peakResidentBytes(pid: server.pid)
+        #expect(peak > 0 && peak < 128 * 1024 * 1024, "peak RSS \(peak / 1_048_576) MiB")
+        server.signal(SIGTERM)
+        _ = server.waitForExit(timeoutSeconds: 15)
+    }
+
+    private func peakResidentBytes(pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+        }
+        return 0
+    }
+}
