@@ -1,0 +1,88 @@
+import Testing
+@testable import HTTPServer
+
+/// The connection lifecycle driven by hand-made instants (a manual clock): no sockets, no sleeping.
+@Suite struct HTTPConnectionStateMachineTests {
+    let timeouts = ConnectionTimeouts(
+        headerTimeout: .seconds(10), bodyTimeout: .seconds(60), idleTimeout: .seconds(30), writeTimeout: .seconds(5)
+    )
+    let start = ContinuousClock.now
+
+    @Test func keepAliveCycleSetsThePhaseDeadlines() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(machine.opened(now: start) == .setDeadline(start + .seconds(10)))
+        let firstByte = start + .seconds(1)
+        #expect(machine.requestBytesArrived(now: firstByte) == .setDeadline(firstByte + .seconds(10)))
+        #expect(machine.state == .readingHead)
+        let head = start + .seconds(2)
+        #expect(machine.headReceived(now: head) == .setDeadline(head + .seconds(60)))
+        #expect(machine.requestCompleted() == .pauseReadingAndClearDeadline)
+        #expect(machine.state == .awaitingResponse)
+        let answered = start + .seconds(3)
+        #expect(machine.responseWritten(keepAlive: true, now: answered) == .resumeReading(idleDeadline: answered + .seconds(30)))
+        #expect(machine.state == .idle)
+    }
+
+    @Test func responseWithoutKeepAliveCloses() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.requestCompleted()
+        #expect(machine.responseWritten(keepAlive: false, now: start) == .close)
+        #expect(machine.state == .closed)
+    }
+
+    @Test func deadlineOutcomesDependOnThePhase() {
+        var idle = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(idle.deadlineExpired() == .close)
+
+        var slowHead = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = slowHead.requestBytesArrived(now: start)
+        #expect(slowHead.deadlineExpired() == .sendRequestTimeoutAndClose)
+
+        var slowBody = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = slowBody.requestBytesArrived(now: start)
+        _ = slowBody.headReceived(now: start)
+        #expect(slowBody.deadlineExpired() == .sendRequestTimeoutAndClose)
+
+        // While the application works (a durable ack waits for fsync) no read deadline applies.
+        var busy = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = busy.requestBytesArrived(now: start)
+        _ = busy.headReceived(now: start)
+        _ = busy.requestCompleted()
+        #expect(busy.deadlineExpired() == .none)
+        #expect(busy.state == .awaitingResponse)
+    }
+
+    @Test func drainClosesIdleAtOnceAndBusyAfterTheResponse() {
+        var idle = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(idle.drain() == .close)
+
+        var busy = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = busy.requestBytesArrived(now: start)
+        _ = busy.headReceived(now: start)
+        _ = busy.requestCompleted()
+        #expect(busy.drain() == .none)
+        #expect(busy.closesAfterResponse)
+        #expect(busy.responseWritten(keepAlive: true, now: start) == .close)
+
+        var reading = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = reading.requestBytesArrived(now: start)
+        #expect(reading.drain() == .none)
+        _ = reading.headReceived(now: start)
+        _ = reading.requestCompleted()
+        #expect(reading.responseWritten(keepAlive: true, now: start) == .close)
+    }
+
+    @Test func peerHalfCloseStillGetsItsAnswer() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.requestCompleted()
+        #expect(machine.peerClosed() == .none)
+        #expect(machine.responseWritten(keepAlive: true, now: start) == .close)
+
+        var idle = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(idle.peerClosed() == .close)
+    }
+}
