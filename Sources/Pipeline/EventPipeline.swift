@@ -84,7 +84,7 @@ public final class EventPipeline: @unchecked Sendable {
         if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval) }
         self.writerTickInterval = max(tick, .milliseconds(1))
         self.writer = WALWriter(
-            configuration: configuration, recovered: recovery.segments, lockDescriptor: lockDescriptor,
+            configuration: configuration, recovered: recovery.segments, highestSequence: recovery.highestSequence, lockDescriptor: lockDescriptor,
             storage: storage, observer: self.observer, now: now
         )
         var state = SharedState(

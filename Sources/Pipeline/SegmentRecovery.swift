@@ -17,11 +17,15 @@ enum SegmentRecovery {
         var segments: [ClosedSegment]
         var truncatedBytes: Int64
         var removedEmptySegments: Int
+        /// The highest sequence seen, removed segments included, so a sequence is never reused (a follower
+        /// may still hold the removed file open under that number).
+        var highestSequence: UInt64
     }
 
     static func recover(directory: String) throws(WALIOError) -> Outcome {
-        var outcome = Outcome(segments: [], truncatedBytes: 0, removedEmptySegments: 0)
+        var outcome = Outcome(segments: [], truncatedBytes: 0, removedEmptySegments: 0, highestSequence: 0)
         for entry in try FileSystemCalls.listSegments(inDirectory: directory) {
+            outcome.highestSequence = max(outcome.highestSequence, entry.sequence)
             var size = try FileSystemCalls.fileSize(atPath: entry.path)
             if size > 0 {
                 let keep = try completeLinesLength(path: entry.path, size: size)

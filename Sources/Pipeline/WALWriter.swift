@@ -34,6 +34,7 @@ final class WALWriter {
     init(
         configuration: PipelineConfiguration,
         recovered: [ClosedSegment],
+        highestSequence: UInt64,
         lockDescriptor: Int32,
         storage: any WALStorage,
         observer: any PipelineObserver,
@@ -51,7 +52,7 @@ final class WALWriter {
         self.closed = recovered
         self.closedBytes = recovered.reduce(0) { $0 + $1.size }
         // A restart always begins a new segment after the highest existing sequence.
-        self.nextSequence = (recovered.last?.sequence ?? 0) + 1
+        self.nextSequence = max(highestSequence, recovered.last?.sequence ?? 0) + 1
         self.lastSyncAt = now()
         self.lockDescriptor = lockDescriptor
     }
