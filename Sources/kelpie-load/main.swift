@@ -1,1 +1,0 @@
-print("kelpie-load: not wired yet")
