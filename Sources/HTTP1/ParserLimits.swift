@@ -2,12 +2,13 @@
 /// counted is spelled out per field, because the tests probe each one at N-1, N and N+1.
 public struct ParserLimits: Sendable, Equatable {
     /// Longest accepted request line, counting every byte from the method's first byte up to but
-    /// excluding the line terminator (CRLF or bare LF). A longer line fails with `.uriTooLong` (414).
+    /// excluding the line terminator (CRLF or bare LF). A longer line fails with `.uriTooLong` (414),
+    /// while still incomplete too: as soon as N+2 bytes are buffered without a line feed.
     public var maxRequestLineBytes: Int
     /// Largest accepted head: the request line, every header line and the empty line that ends the
     /// head, each including its line terminator. Empty lines skipped before the request line are not
-    /// counted. A larger head fails with `.headerFieldsTooLarge` (431), also while it is still
-    /// incomplete: once more than this many head bytes are buffered without the empty line.
+    /// counted. A larger head fails with `.headerFieldsTooLarge` (431), while still incomplete too:
+    /// as soon as N head bytes are buffered without the head having ended within them.
     public var maxHeaderBytes: Int
     /// Most header field lines accepted in one head; one more fails with `.headerFieldsTooLarge` (431).
     public var maxHeaderCount: Int

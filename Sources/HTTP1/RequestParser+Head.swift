@@ -234,14 +234,15 @@ extension RequestParser {
                 return true
             }
         case 14 where ByteScan.equalsIgnoringCase(head, from: nameStart, to: nameEnd, "content-length"):
-            guard let length = Self.parseContentLength(head, from: valueStart, to: valueEnd) else {
-                return .badRequest("invalid content-length")
+            switch Self.parseContentLength(head, from: valueStart, to: valueEnd) {
+            case .success(let length):
+                if let previous = headScan.summary.contentLength, previous != length {
+                    return .badRequest("conflicting content-length")
+                }
+                headScan.summary.contentLength = length
+            case .failure(let error):
+                return error
             }
-            if let previous = headScan.summary.contentLength, previous != length {
-                return .badRequest("conflicting content-length")
-            }
-            if length < 0 { return .badRequest("conflicting content-length") }
-            headScan.summary.contentLength = length
         case 17 where ByteScan.equalsIgnoringCase(head, from: nameStart, to: nameEnd, "transfer-encoding"):
             headScan.summary.hasTransferEncoding = true
         default:
@@ -251,10 +252,10 @@ extension RequestParser {
     }
 
     /// A Content-Length value: decimal digits only, or a comma list of identical such values
-    /// (RFC 9110 §8.6). Returns nil for anything else or on overflow, and -1 for differing list values.
-    static func parseContentLength(_ head: UnsafeRawPointer, from start: Int, to end: Int) -> Int? {
-        var result: Int?
-        var valid = true
+    /// (RFC 9110 §8.6). Signs, inner spaces, an empty value and overflow are invalid.
+    static func parseContentLength(_ head: UnsafeRawPointer, from start: Int, to end: Int) -> Result<Int, HTTPParseError> {
+        var result: Result<Int, HTTPParseError> = .failure(.badRequest("invalid content-length"))
+        var seenElement = false
         ByteScan.forEachListElement(head, from: start, to: end) { elementStart, elementEnd in
             var value = 0
             for index in elementStart..<elementEnd {
@@ -262,19 +263,20 @@ extension RequestParser {
                 let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
                 let (sum, overflowB) = shifted.addingReportingOverflow(Int(digit))
                 guard digit <= 9, !overflowA, !overflowB else {
-                    valid = false
+                    result = .failure(.badRequest("invalid content-length"))
                     return false
                 }
                 value = sum
             }
-            if let previous = result, previous != value {
-                result = -1
+            if seenElement, case .success(let previous) = result, previous != value {
+                result = .failure(.badRequest("conflicting content-length"))
                 return false
             }
-            result = value
+            seenElement = true
+            result = .success(value)
             return true
         }
-        return valid ? result : nil
+        return result
     }
 
     // MARK: completion

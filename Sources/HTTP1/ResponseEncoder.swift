@@ -102,12 +102,19 @@ public enum ResponseEncoder {
     }
 
     static func appendSanitized(_ text: String, to buffer: inout [UInt8]) {
-        let utf8 = text.utf8
-        if !utf8.contains(where: isForbiddenInHead) {
-            buffer.append(contentsOf: utf8)
-        } else {
-            for byte in utf8 {
-                buffer.append(isForbiddenInHead(byte) ? ByteScan.sp : byte)
+        var text = text
+        text.withUTF8 { utf8 in
+            var clean = true
+            for byte in utf8 where isForbiddenInHead(byte) {
+                clean = false
+                break
+            }
+            if clean {
+                buffer.append(contentsOf: utf8)
+            } else {
+                for byte in utf8 {
+                    buffer.append(isForbiddenInHead(byte) ? ByteScan.sp : byte)
+                }
             }
         }
     }
