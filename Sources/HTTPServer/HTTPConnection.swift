@@ -149,7 +149,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         switch head.framing {
         case .contentLength(let length):
             if length > limit {
-                fail(.payloadTooLarge, reason: "Request body is too large.", route: "BadRequest")
+                fail(.contentTooLarge, reason: "Request body is too large.", route: "BadRequest")
                 return
             }
             // Room for the body plus the padding a SIMD JSON parser reads past the end.
@@ -188,8 +188,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             currentRoute = route.template
             var routed = request
             routed.parameters = parameters
-            let writer = HTTPResponseWriter { [weak self] response in
-                connection.execute { self?.finish(response, generation: requestGeneration) }
+            // Holding the driver until the answer arrives is fine: the closure lives only as long as the
+            // request does, and a closed connection ignores the answer (generation and state checks).
+            let writer = HTTPResponseWriter { [self] response in
+                connection.execute { self.finish(response, generation: requestGeneration) }
             }
             route.handler(routed, writer)
         case .methodNotAllowed(let allowed):
@@ -222,8 +224,9 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         bytes.reserveCapacity(response.body.count + 256)
         let date = dateCache.httpDate(epochSeconds: Self.epochSeconds())
         ResponseEncoder.encode(
-            status: response.status, headers: response.headers, body: omitBody ? [] : response.body,
-            keepAlive: keepAlive, date: date, into: &bytes
+            status: response.status, headers: response.headers, body: response.body,
+            keepAlive: keepAlive, date: date, requestVersion: inFlightHead?.version ?? .http1_1,
+            omitBody: omitBody, into: &bytes
         )
         connection.write(bytes)
     }

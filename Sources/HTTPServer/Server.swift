@@ -1,5 +1,5 @@
 public import DispatchSockets
-public import HTTP1
+import HTTP1
 public import Logging
 import Synchronization
 

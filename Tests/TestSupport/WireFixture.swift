@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A captured client request from shared/fixtures/wire (copied into a test target's Fixtures folder):
 /// the raw path, headers in wire order, the raw body, and what the capture decoded from it.
