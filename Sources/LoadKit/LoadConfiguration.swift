@@ -8,6 +8,8 @@ public struct LoadConfiguration: Sendable {
     public var requestTimeoutNanos: Int64
     public var drainTimeoutNanos: Int64
     public var verify: Bool
+    /// Fixed-work runs: stop after this many requests in total (phase durations become upper bounds).
+    public var maxRequests: Int?
 
     public static let defaultRequestTimeoutNanos: Int64 = 10_000_000_000
     public static let defaultDrainTimeoutNanos: Int64 = 5_000_000_000
@@ -17,8 +19,10 @@ public struct LoadConfiguration: Sendable {
     public init(
         target: TargetURL, connections: Int, threads: Int = 1, plan: LoadPlan,
         requestTimeoutNanos: Int64 = LoadConfiguration.defaultRequestTimeoutNanos,
-        drainTimeoutNanos: Int64 = LoadConfiguration.defaultDrainTimeoutNanos, verify: Bool = false
+        drainTimeoutNanos: Int64 = LoadConfiguration.defaultDrainTimeoutNanos, verify: Bool = false,
+        maxRequests: Int? = nil
     ) {
+        self.maxRequests = maxRequests
         self.target = target
         self.connections = max(1, connections)
         self.threads = max(1, min(threads, max(1, connections)))

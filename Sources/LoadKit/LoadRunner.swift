@@ -24,7 +24,10 @@ public enum LoadRunner {
                         rateShare: Double(share) / Double(configuration.connections), address: address,
                         plan: configuration.plan, pool: pool, startNanos: start,
                         requestTimeoutNanos: configuration.requestTimeoutNanos,
-                        drainTimeoutNanos: configuration.drainTimeoutNanos, verify: configuration.verify)))
+                        drainTimeoutNanos: configuration.drainTimeoutNanos, verify: configuration.verify,
+                        requestLimit: configuration.maxRequests.map {
+                            $0 / configuration.threads + (index < $0 % configuration.threads ? 1 : 0)
+                        })))
         }
         let threads = workers.map { worker in ThreadLauncher.start { worker.run() } }
 

@@ -65,6 +65,7 @@ public final class LoadWorker: @unchecked Sendable {
             if now >= phaseStarts[0], let due = dispatch(now: now) { wakeAt = min(wakeAt, due) }
             if now < phaseStarts[0] { wakeAt = min(wakeAt, phaseStarts[0]) }
             wait(&events, until: wakeAt)
+            if limitReached && !connections.contains(where: { $0.isBusy }) { break }
             now = MonotonicClock.nowNanos()
             if now >= nextHousekeeping {
                 housekeeping(now: now)
@@ -88,6 +89,11 @@ public final class LoadWorker: @unchecked Sendable {
     }
 
     // MARK: phases and scheduling
+
+    private var limitReached: Bool {
+        guard let limit = settings.requestLimit else { return false }
+        return requestCounter >= UInt64(limit)
+    }
 
     private var currentPhaseRate: Double? {
         guard let rate = settings.plan.phases[phaseIndex].requestsPerSecond else { return nil }
@@ -115,8 +121,9 @@ public final class LoadWorker: @unchecked Sendable {
     /// Sends whatever is due on idle connections; returns when the next request falls due (open loop, idle
     /// connection available), or nil when only a completion can make progress.
     private func dispatch(now: Int64) -> Int64? {
+        if limitReached { return nil }
         guard let rate = currentPhaseRate else {
-            while let index = idle.popLast() { send(on: index, scheduledNanos: now, now: now) }
+            while !limitReached, let index = idle.popLast() { send(on: index, scheduledNanos: now, now: now) }
             return nil
         }
         guard rate > 0 else { return nil }
@@ -125,6 +132,7 @@ public final class LoadWorker: @unchecked Sendable {
             if due > now { return due }
             send(on: idle.removeLast(), scheduledNanos: due, now: now)
             scheduleIndex += 1
+            if limitReached { return nil }
         }
         return nil
     }

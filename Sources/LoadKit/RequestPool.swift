@@ -90,7 +90,7 @@ public struct RequestPool: Sendable {
 }
 
 extension Array where Element == UInt8 {
-    func firstIndex(ofSubsequence needle: [UInt8]) -> Int? {
+    public func firstIndex(ofSubsequence needle: [UInt8]) -> Int? {
         guard needle.count <= count else { return nil }
         var index = 0
         while index + needle.count <= count {

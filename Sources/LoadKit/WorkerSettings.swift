@@ -14,6 +14,8 @@ public struct WorkerSettings: Sendable {
     /// After the last phase, how long in-flight requests may still complete (counted in totals only).
     public var drainTimeoutNanos: Int64
     public var verify: Bool
+    /// Stop after sending this many requests (this worker's share of `--requests`); nil = no limit.
+    public var requestLimit: Int?
 
     public static let housekeepingIntervalNanos: Int64 = 100_000_000
     public static let reconnectBackoffNanos: Int64 = 100_000_000

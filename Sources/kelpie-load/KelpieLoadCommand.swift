@@ -9,7 +9,7 @@ struct KelpieLoadCommand: ParsableCommand {
             Run `kelpie-load run --help` (or `kelpie-load --target URL ...`, run is the default) for load options,
             and `kelpie-load verify --help` to check a spool against acknowledged ids. See docs/load-testing.md.
             """,
-        subcommands: [RunCommand.self, VerifyCommand.self],
+        subcommands: [RunCommand.self, VerifyCommand.self, BodyCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -23,8 +23,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Measured duration (e.g. 30s, 500ms, 2m). With --schedule, the default length of each step.")
     var duration: String = "10s"
 
-    @Option(help: "Warm-up before measuring, at the first rate; its requests reach the server but not the results.")
-    var warmup: String = "1s"
+    @Option(help: "Warm-up before measuring, at the first rate; its requests reach the server but not the results. Default 1s (0s with --requests).")
+    var warmup: String?
 
     @Option(help: "Step schedule: FROM:TO:STEPS (evenly spaced rates) or R1,R2,... Reports each step; finds the knee.")
     var schedule: String?
@@ -73,6 +73,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Distinct request bodies generated before the run and reused round-robin.")
     var pool: Int = PayloadConfiguration.defaultPoolSize
+
+    @Option(help: "Fixed work: stop after this many requests in total (durations become upper bounds; rates are over the nominal duration).")
+    var requests: Int?
 
     @Option(help: "Per-request timeout (counted as an error, connection reopened).")
     var timeout: String = "10s"
@@ -128,11 +131,11 @@ struct RunCommand: ParsableCommand {
         let steps = try schedule.map { try LoadPlan.parseSteps($0).map { $0 * unitScale } }
         let plan = LoadPlan.make(
             rate: closed ? 0 : rate * unitScale, durationNanos: try LoadPlan.parseDuration(duration),
-            warmupNanos: try LoadPlan.parseDuration(warmup), steps: closed ? steps.map { $0.map { _ in 0 } } : steps,
+            warmupNanos: try LoadPlan.parseDuration(warmup ?? (requests == nil ? "1s" : "0s")), steps: closed ? steps.map { $0.map { _ in 0 } } : steps,
             stepDurationNanos: try stepDuration.map { try LoadPlan.parseDuration($0) })
         let configuration = LoadConfiguration(
             target: targetURL, connections: connections, threads: threads, plan: plan,
-            requestTimeoutNanos: try LoadPlan.parseDuration(timeout), verify: verify)
+            requestTimeoutNanos: try LoadPlan.parseDuration(timeout), verify: verify, maxRequests: requests)
 
         let requestPool = try RequestPool(configuration: payloadConfiguration, target: targetURL)
         let display = ProgressDisplay(mode: progress)
