@@ -1,0 +1,61 @@
+import DispatchSockets
+import Synchronization
+import Testing
+
+/// A started server plus what its handlers saw.
+struct RunningServer {
+    let server: SocketServer
+    let address: SocketAddress
+    let events: ServerEvents
+}
+
+/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns whether it held.
+func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
+/// Shuts `server` down and waits (bounded) for its completion.
+func shutDown(_ server: SocketServer, timeout: Duration = .seconds(10)) async -> Bool {
+    let flag = FlagBox()
+    server.shutdown { flag.set() }
+    return await waitUntil(timeout: timeout) { flag.isSet }
+}
+
+final class FlagBox: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// Starts a server with `script`, runs `body`, then shuts the server down and checks that every
+/// opened connection was reported closed exactly once and nothing called back after close.
+func withServer(
+    backend: IOBackendKind,
+    host: String = "127.0.0.1",
+    script: HandlerScript = .echo,
+    configure: (inout SocketServerConfiguration) -> Void = { _ in },
+    _ body: (RunningServer) async throws -> Void
+) async throws {
+    var configuration = SocketServerConfiguration(host: host, port: 0, backend: backend, laneCount: 2)
+    configure(&configuration)
+    let events = ServerEvents()
+    let server = SocketServer(configuration: configuration) { _ in ScriptedHandler(events: events, script: script) }
+    let address = try server.start()
+    var bodyError: (any Error)?
+    do {
+        try await body(RunningServer(server: server, address: address, events: events))
+    } catch {
+        bodyError = error
+    }
+    #expect(await shutDown(server), "shutdown did not complete")
+    #expect(events.closedCount == events.openedCount, "every opened connection reports connectionDidClose")
+    #expect(events.read { $0.duplicateCloses } == 0)
+    #expect(events.read { $0.callbacksAfterClose } == 0)
+    #expect(server.openConnectionCount == 0)
+    if let bodyError { throw bodyError }
+}
