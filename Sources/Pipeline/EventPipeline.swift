@@ -84,8 +84,8 @@ public final class EventPipeline: @unchecked Sendable {
         if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval) }
         self.writerTickInterval = max(tick, .milliseconds(1))
         self.writer = WALWriter(
-            configuration: configuration, recovered: recovery.segments, highestSequence: recovery.highestSequence, lockDescriptor: lockDescriptor,
-            storage: storage, observer: self.observer, now: now
+            configuration: configuration, recovered: recovery.segments, highestSequence: recovery.highestSequence,
+            lockDescriptor: lockDescriptor, storage: storage, observer: self.observer, now: now
         )
         var state = SharedState(
             gate: AdmissionGate(
@@ -195,7 +195,7 @@ public final class EventPipeline: @unchecked Sendable {
     private func runWriterLoop() {
         var spare: [PendingWrite] = []
         while true {
-            let turn = shared.withLock { state -> WriterTurn in
+            var turn = shared.withLock { state -> WriterTurn in
                 state.heartbeat = now()
                 var writes = spare
                 swap(&writes, &state.pending)
@@ -236,9 +236,12 @@ public final class EventPipeline: @unchecked Sendable {
                 finishStop()
                 return
             }
+            let idle = turn.writes.isEmpty
+            // Reuse the array's storage for the next pending list; this also frees the written lines.
             spare = turn.writes
+            turn.writes = []
             spare.removeAll(keepingCapacity: true)
-            if turn.writes.isEmpty {
+            if idle {
                 _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(clamping: writerTickInterval.wholeNanoseconds)))
             }
         }
