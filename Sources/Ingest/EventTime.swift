@@ -1,0 +1,295 @@
+/// Honeycomb event times: parsing every format clients send, and Go's RFC3339Nano for output.
+///
+/// Accepted formats (the result is Unix nanoseconds, UTC):
+/// - RFC 3339 / ISO 8601 date-time: `YYYY-MM-DDThh:mm:ss[.fraction][offset]`.
+///   - The separator may be `T`, `t` or a space.
+///   - The fraction may have any number of digits; digits past the 9th (nanoseconds) are truncated.
+///   - The offset may be `Z`, `z`, `±hh:mm` or `±hhmm`; with no offset at all the time is taken as UTC.
+///   - Fields are range-checked (month 1–12, day within the month, leap years, hour 0–23, minute and
+///     second 0–59; a leap second `60` is rejected, as Go's parser does).
+/// - Integer epoch (digits only; Refinery's rule): exactly 10 digits are seconds; more than 10 digits are
+///   10 digits of seconds followed by a fraction (so 13 digits are milliseconds, 16 microseconds,
+///   19 nanoseconds, and further digits are truncated); fewer than 10 digits are seconds.
+/// - Float seconds: `1715949296.789`, also with an exponent (`1.715949296789e9`), converted exactly from
+///   the decimal text (no binary rounding).
+/// Leading and trailing spaces and tabs are ignored. A sign (`-`, `+`) on an epoch is not accepted.
+///
+/// nil (the caller then uses the receive time) for anything else, and for instants before the Unix
+/// epoch (this includes Go's zero time, year 0001, which Refinery forwards for "no time") or past the
+/// Int64 nanosecond range (2262-04-11T23:47:16.854775807Z).
+public enum EventTime {
+    static let nanosPerSecond: Int64 = 1_000_000_000
+    static let secondsPerDay: Int64 = 86_400
+    /// Largest whole second whose nanoseconds still fit in Int64.
+    static let maxSeconds: Int64 = Int64.max / nanosPerSecond
+    /// Digits of an integer epoch that are seconds; further digits are a fraction (Refinery's rule).
+    static let epochSecondDigits = 10
+
+    public static func parse(_ text: UnsafeRawBufferPointer) -> Int64? {
+        guard let base = text.baseAddress else { return nil }
+        var start = 0
+        var end = text.count
+        while start < end, isBlank(text[start]) { start += 1 }
+        while end > start, isBlank(text[end - 1]) { end -= 1 }
+        let bytes = UnsafeRawBufferPointer(start: base + start, count: end - start)
+        if bytes.count >= 10, bytes[4] == UInt8(ascii: "-") {
+            return parseRFC3339(bytes)
+        }
+        return parseEpoch(bytes)
+    }
+
+    public static func parse(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends Go's `time.RFC3339Nano` form of the instant, in UTC: `2024-05-17T12:34:56.789123456Z`, with
+    /// trailing zeros of the fraction trimmed and no fraction at all when it is zero.
+    public static func formatRFC3339Nano(_ unixNanos: Int64, into buffer: inout [UInt8]) {
+        var seconds = unixNanos / nanosPerSecond
+        var nanos = unixNanos % nanosPerSecond
+        if nanos < 0 {
+            nanos += nanosPerSecond
+            seconds -= 1
+        }
+        var days = seconds / secondsPerDay
+        var secondOfDay = seconds % secondsPerDay
+        if secondOfDay < 0 {
+            secondOfDay += secondsPerDay
+            days -= 1
+        }
+        let (year, month, day) = civil(fromDays: days)
+        appendDigits(year, width: 4, into: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendDigits(month, width: 2, into: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendDigits(day, width: 2, into: &buffer)
+        buffer.append(UInt8(ascii: "T"))
+        appendDigits(secondOfDay / 3600, width: 2, into: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay / 60 % 60, width: 2, into: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        appendDigits(secondOfDay % 60, width: 2, into: &buffer)
+        if nanos != 0 {
+            var width = 9
+            var fraction = nanos
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            buffer.append(UInt8(ascii: "."))
+            appendDigits(fraction, width: width, into: &buffer)
+        }
+        buffer.append(UInt8(ascii: "Z"))
+    }
+
+    // MARK: RFC 3339
+
+    private static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var cursor = Cursor(bytes: bytes)
+        guard let year = cursor.digits(4), cursor.take("-"),
+              let month = cursor.digits(2), cursor.take("-"),
+              let day = cursor.digits(2)
+        else { return nil }
+        guard cursor.take("T") || cursor.take("t") || cursor.take(" ") else { return nil }
+        guard let hour = cursor.digits(2), cursor.take(":"),
+              let minute = cursor.digits(2), cursor.take(":"),
+              let second = cursor.digits(2)
+        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+              hour <= 23, minute <= 59, second <= 59
+        else { return nil }
+        var nanos: Int64 = 0
+        if cursor.take(".") {
+            var digitCount = 0
+            while let digit = cursor.digit() {
+                if digitCount < 9 { nanos = nanos * 10 + digit }
+                digitCount += 1
+            }
+            guard digitCount > 0 else { return nil }
+            for _ in min(digitCount, 9)..<9 { nanos *= 10 }
+        }
+        var offsetSeconds: Int64 = 0
+        if cursor.take("Z") || cursor.take("z") {
+            // UTC
+        } else if cursor.peek == UInt8(ascii: "+") || cursor.peek == UInt8(ascii: "-") {
+            let sign: Int64 = cursor.take("-") ? -1 : 1
+            if sign == 1 { _ = cursor.take("+") }
+            guard let offsetHours = cursor.digits(2) else { return nil }
+            _ = cursor.take(":")
+            guard let offsetMinutes = cursor.digits(2), offsetHours <= 23, offsetMinutes <= 59 else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+        }
+        guard cursor.atEnd else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * secondsPerDay + hour * 3600 + minute * 60 + second - offsetSeconds
+        return nanosSinceEpoch(seconds: seconds, nanos: nanos)
+    }
+
+    // MARK: epoch numbers
+
+    /// Digits (Refinery's rule), or a decimal with optional fraction and exponent (float seconds).
+    private static func parseEpoch(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
+        var integerDigits = 0
+        while integerDigits < bytes.count, isDigit(bytes[integerDigits]) { integerDigits += 1 }
+        if integerDigits == bytes.count {
+            return parseEpochDigits(bytes)
+        }
+        return parseDecimalSeconds(bytes)
+    }
+
+    private static func parseEpochDigits(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var seconds: Int64 = 0
+        var nanos: Int64 = 0
+        for (index, byte) in bytes.enumerated() {
+            let digit = Int64(byte &- UInt8(ascii: "0"))
+            if index < epochSecondDigits {
+                seconds = seconds * 10 + digit
+            } else if index < epochSecondDigits + 9 {
+                nanos = nanos * 10 + digit
+            }
+        }
+        if bytes.count > epochSecondDigits {
+            for _ in min(bytes.count - epochSecondDigits, 9)..<9 { nanos *= 10 }
+        }
+        return nanosSinceEpoch(seconds: seconds, nanos: nanos)
+    }
+
+    /// `digits[.digits][(e|E)[+|-]digits]`, at least one mantissa digit, read exactly in decimal.
+    private static func parseDecimalSeconds(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var cursor = Cursor(bytes: bytes)
+        var mantissa: [Int64] = []
+        while let digit = cursor.digit() { mantissa.append(digit) }
+        var pointPosition = mantissa.count
+        if cursor.take(".") {
+            while let digit = cursor.digit() { mantissa.append(digit) }
+        }
+        guard !mantissa.isEmpty else { return nil }
+        if cursor.take("e") || cursor.take("E") {
+            let sign = cursor.take("-") ? -1 : 1
+            if sign == 1 { _ = cursor.take("+") }
+            var exponent = 0
+            var exponentDigits = 0
+            while let digit = cursor.digit() {
+                exponent = min(exponent * 10 + Int(digit), 1_000)  // saturate: far beyond any usable time
+                exponentDigits += 1
+            }
+            guard exponentDigits > 0 else { return nil }
+            pointPosition += sign * exponent
+        }
+        guard cursor.atEnd else { return nil }
+        var seconds: Int64 = 0
+        var nanos: Int64 = 0
+        let lastIndex = max(mantissa.count, pointPosition)
+        for index in 0..<lastIndex {
+            let digit = index < mantissa.count ? mantissa[index] : 0
+            if index < pointPosition {
+                let (shifted, overflowShift) = seconds.multipliedReportingOverflow(by: 10)
+                guard !overflowShift, shifted <= maxSeconds else { return nil }
+                seconds = shifted + digit
+            } else {
+                // Past the point; with a negative point position the leading zeros are implied here.
+                let fractionIndex = index - pointPosition
+                if fractionIndex >= 9 { break }
+                nanos += digit * pow10(8 - fractionIndex)
+            }
+        }
+        return nanosSinceEpoch(seconds: seconds, nanos: nanos)
+    }
+
+    // MARK: calendar
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The inverse of ``daysFromCivil(year:month:day:)`` (civil_from_days).
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    // MARK: helpers
+
+    private static func nanosSinceEpoch(seconds: Int64, nanos: Int64) -> Int64? {
+        guard seconds >= 0 else { return nil }
+        let (whole, overflowMultiply) = seconds.multipliedReportingOverflow(by: nanosPerSecond)
+        guard !overflowMultiply else { return nil }
+        let (total, overflowAdd) = whole.addingReportingOverflow(nanos)
+        return overflowAdd ? nil : total
+    }
+
+    private static func pow10(_ exponent: Int) -> Int64 {
+        var value: Int64 = 1
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// Appends `value` (≥ 0) zero-padded to `width` digits; wider values keep all their digits.
+    private static func appendDigits(_ value: Int64, width: Int, into buffer: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<max(width, 1) { divisor *= 10 }
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            buffer.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// Forward-only reader over ASCII bytes.
+    private struct Cursor {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        var atEnd: Bool { index == bytes.count }
+        var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+        mutating func take(_ character: Unicode.Scalar) -> Bool {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func digit() -> Int64? {
+            guard index < bytes.count, EventTime.isDigit(bytes[index]) else { return nil }
+            index += 1
+            return Int64(bytes[index - 1] &- UInt8(ascii: "0"))
+        }
+
+        /// Exactly `count` digits as a number.
+        mutating func digits(_ count: Int) -> Int64? {
+            guard index + count <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for _ in 0..<count {
+                guard let digit = digit() else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+    }
+}
