@@ -10,6 +10,9 @@
 #include <simdjson.h>
 
 #include <charconv>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -68,53 +71,63 @@ inline int32_t readHex4(const uint8_t *p) {
     return (a << 12) | (b << 8) | (c << 4) | d;
 }
 
-constexpr uint64_t kOnes = 0x0101010101010101ULL;
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-/// True if some byte of w is zero (exact as an existence test).
-inline bool hasZeroByte(uint64_t w) { return ((w - kOnes) & ~w & kHighBits) != 0; }
-/// True if some byte of w is below 0x20.
-inline bool hasControlByte(uint64_t w) { return ((w - kOnes * 0x20) & ~w & kHighBits) != 0; }
-
-/// Validates a string's contents starting right after its opening quote. Returns the position of the
-/// closing quote, or nullptr on a bad escape, a lone or unpaired surrogate, or an unescaped control
-/// character. Stage 1 guarantees the string is closed before the end of the input; reading up to 7
-/// bytes past the closing quote stays inside the padding.
-const uint8_t *validateStringContents(const uint8_t *p) {
-    for (;;) {
+/// Position of the first backslash in [p, end), or end. Reads whole 16-byte (SSE2) or 8-byte blocks, so it
+/// may look up to 15 bytes past `end`; callers only pass ranges inside the input, which has 64 bytes of
+/// padding after it.
+inline const uint8_t *findBackslash(const uint8_t *p, const uint8_t *end) {
+#if defined(__SSE2__)
+    const __m128i backslash = _mm_set1_epi8('\\');
+    for (; p < end; p += 16) {
+        __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(block, backslash)));
+        if (mask != 0) {
+            const uint8_t *found = p + __builtin_ctz(mask);
+            return found < end ? found : end;
+        }
+    }
+    return end;
+#else
+    constexpr uint64_t ones = 0x0101010101010101ULL, highBits = 0x8080808080808080ULL;
+    for (; p < end; p += 8) {
         uint64_t word;
         std::memcpy(&word, p, sizeof word);
-        if (!hasZeroByte(word ^ (kOnes * '"')) && !hasZeroByte(word ^ (kOnes * '\\')) && !hasControlByte(word)) {
-            p += 8;
-            continue;
+        uint64_t x = word ^ (ones * '\\');
+        if (((x - ones) & ~x & highBits) != 0) {
+            for (const uint8_t *q = p; q < p + 8 && q < end; q++) {
+                if (*q == '\\') return q;
+            }
         }
-        for (int i = 0; i < 8; i++) {
-            uint8_t c = *p;
-            if (c == '"') return p;
-            if (c < 0x20) return nullptr;
-            if (c != '\\') { p++; continue; }
-            uint8_t escaped = p[1];
-            switch (escaped) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                p += 2;
-                break;
-            case 'u': {
-                int32_t unit = readHex4(p + 2);
-                if (unit < 0) return nullptr;
-                p += 6;
-                if (unit >= 0xDC00 && unit <= 0xDFFF) return nullptr;  // low surrogate without a high one
-                if (unit >= 0xD800 && unit <= 0xDBFF) {
-                    if (p[0] != '\\' || p[1] != 'u') return nullptr;
-                    int32_t low = readHex4(p + 2);
-                    if (low < 0xDC00 || low > 0xDFFF) return nullptr;
-                    p += 6;
-                }
-                break;
-            }
-            default:
-                return nullptr;
-            }
-            // After an escape the 8-byte window no longer lines up; restart the fast path.
+    }
+    return end;
+#endif
+}
+
+/// Validates the contents of a string, [p, end) between its quotes: every escape must be one of JSON's,
+/// and \u surrogates must pair up. Stage 1 already rejected unescaped control characters and found the
+/// closing quote, so only backslashes need a look.
+bool validStringContents(const uint8_t *p, const uint8_t *end) {
+    for (;;) {
+        p = findBackslash(p, end);
+        if (p >= end) return true;
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
             break;
+        case 'u': {
+            int32_t unit = readHex4(p + 2);
+            if (unit < 0) return false;
+            p += 6;
+            if (unit >= 0xDC00 && unit <= 0xDFFF) return false;  // low surrogate without a high one
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+                if (p[0] != '\\' || p[1] != 'u') return false;
+                int32_t low = readHex4(p + 2);
+                if (low < 0xDC00 || low > 0xDFFF) return false;
+                p += 6;
+            }
+            break;
+        }
+        default:
+            return false;
         }
     }
 }
@@ -165,13 +178,31 @@ const uint8_t *checkNumberToken(std::string_view token) {
     return onlyWhitespace(end, tokenEnd) && endsValue(tokenEnd) ? end : nullptr;
 }
 
-/// Returns the closing quote of a string token, or nullptr if its contents are invalid.
+/// Returns the closing quote of a string token, or nullptr if the string is invalid. The token ends at
+/// the next structural character, so the closing quote is its last non-whitespace byte (stage 1 found it).
 const uint8_t *checkStringToken(std::string_view token) {
     auto start = reinterpret_cast<const uint8_t *>(token.data());
     const uint8_t *tokenEnd = start + token.size();
-    const uint8_t *close = validateStringContents(start + 1);
-    if (close == nullptr || close >= tokenEnd) return nullptr;
-    return onlyWhitespace(close + 1, tokenEnd) && endsValue(tokenEnd) ? close : nullptr;
+    if (!endsValue(tokenEnd)) return nullptr;
+    const uint8_t *close = tokenEnd;
+    while (close > start && isJSONWhitespace(close[-1])) close--;
+    close--;
+    if (close <= start || *close != '"') return nullptr;
+    return validStringContents(start + 1, close) ? close : nullptr;
+}
+
+/// Validates a field's key. simdjson has consumed the key and its colon, so the key's closing quote is
+/// found by walking back from the value: whitespace, ':', whitespace, '"'. Returns the closing quote.
+const uint8_t *checkKey(od::field &field) {
+    auto key = reinterpret_cast<const uint8_t *>(field.key().raw());
+    auto cursor = reinterpret_cast<const uint8_t *>(field.value().raw_json_token().data());
+    while (cursor > key && isJSONWhitespace(cursor[-1])) cursor--;
+    if (cursor <= key || cursor[-1] != ':') return nullptr;
+    cursor--;
+    while (cursor > key && isJSONWhitespace(cursor[-1])) cursor--;
+    if (cursor <= key || cursor[-1] != '"') return nullptr;
+    const uint8_t *close = cursor - 1;
+    return validStringContents(key, close) ? close : nullptr;
 }
 
 bool checkLiteralToken(std::string_view token) {
@@ -189,9 +220,7 @@ WalkResult walkFields(od::object &object, size_t depth, uint32_t *count) {
     for (auto fieldResult : object) {
         od::field field;
         if (std::move(fieldResult).get(field) != simdjson::SUCCESS) return walkSyntaxError;
-        if (validateStringContents(reinterpret_cast<const uint8_t *>(field.key().raw())) == nullptr) {
-            return walkSyntaxError;
-        }
+        if (checkKey(field) == nullptr) return walkSyntaxError;
         if (count != nullptr) ++*count;
         WalkResult result = walkValue(field.value(), depth);
         if (result != walkOK) return result;
@@ -325,7 +354,7 @@ WalkResult readElement(od::document &document, const uint8_t *base, od::value &e
         od::field field;
         if (std::move(fieldResult).get(field) != simdjson::SUCCESS) return walkSyntaxError;
         auto key = reinterpret_cast<const uint8_t *>(field.key().raw());
-        const uint8_t *keyEnd = validateStringContents(key);
+        const uint8_t *keyEnd = checkKey(field);
         if (keyEnd == nullptr) return walkSyntaxError;
         std::string_view name(reinterpret_cast<const char *>(key), size_t(keyEnd - key));
         if (std::memchr(key, '\\', name.size()) != nullptr) {
