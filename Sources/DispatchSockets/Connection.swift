@@ -85,7 +85,8 @@ public final class Connection: @unchecked Sendable {
         assertOnLane()
         guard state == .open, !bytes.isEmpty else { return }
         var offset = 0
-        if outbound.isEmpty {
+        let wasIdle = outbound.isEmpty
+        if wasIdle {
             switch Syscalls.send(fileDescriptor, bytes) {
             case .transferred(let count):
                 if count == bytes.count { return }
@@ -99,7 +100,8 @@ public final class Connection: @unchecked Sendable {
         }
         outbound.append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         publishPendingOutput()
-        channel.interestDidChange()
+        // Write readiness is armed once, when output first becomes pending.
+        if wasIdle { channel.interestDidChange() }
     }
 
     public func write(_ bytes: [UInt8]) {

@@ -27,7 +27,7 @@ final class IOLane: @unchecked Sendable {
     /// Lower bound of every deadline set on this lane (nil: none set since the last scan). The tick
     /// scans only when it has passed, so most ticks cost one comparison.
     private var earliestDeadline: ContinuousClock.Instant?
-    private var isStopping = false
+    private(set) var isStopping = false
     private(set) var isStopped = false
     private var stopCompletion: (() -> Void)?
 
@@ -140,6 +140,8 @@ final class IOLane: @unchecked Sendable {
         stopCompletion = { previous?(); completion() }
         guard !isStopping else { return }
         isStopping = true
+        // Normally closed already (shutdown closes it first); this covers a start racing shutdown.
+        listener?.close(then: {})
         for connection in connections.snapshot() {
             connection.close(flushingOutput: false)
         }

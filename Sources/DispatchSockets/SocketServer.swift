@@ -83,6 +83,11 @@ public final class SocketServer: @unchecked Sendable {
         lifecycle.withLock { $0.listener = listener }
         let lane = acceptLane
         lane.submit {
+            guard !lane.isStopping else {
+                // shutdown() ran while start() was still setting up.
+                Syscalls.close(listener.fileDescriptor)
+                return
+            }
             lane.listener = listener
             listener.start()
         }
