@@ -30,6 +30,8 @@ public final class LoadWorker: @unchecked Sendable {
     private var poolCursor: Int
     private let readBuffer: UnsafeMutableRawBufferPointer
     private let perEventReplies: Bool
+    /// Reused for every batch reply's per-event statuses (no allocation per response).
+    private var statusScratch: [Int] = []
 
     public init(settings: WorkerSettings) {
         self.settings = settings
@@ -337,16 +339,16 @@ public final class LoadWorker: @unchecked Sendable {
         let eventCount = connections[index].eventCount
         let latency = now - connections[index].scheduledNanos
         var accepted = 0
-        var eventStatuses: [Int]? = nil
+        var hasEventStatuses = false
         var unreadable = false
         if status >= 200 && status < 300 {
             if perEventReplies {
-                let body = connections[index].reader.body
-                let parsed = body.first == UInt8(ascii: "[")
-                    ? BatchReplyParser.statuses(json: body) : BatchReplyParser.statuses(msgpack: body)
-                if let parsed, parsed.count == eventCount {
-                    eventStatuses = parsed
-                    for eventStatus in parsed where eventStatus >= 200 && eventStatus < 300 { accepted += 1 }
+                let parsed = connections[index].reader.body.first == UInt8(ascii: "[")
+                    ? BatchReplyParser.parseStatuses(json: connections[index].reader.body, into: &statusScratch)
+                    : BatchReplyParser.parseStatuses(msgpack: connections[index].reader.body, into: &statusScratch)
+                if parsed && statusScratch.count == eventCount {
+                    hasEventStatuses = true
+                    for eventStatus in statusScratch where eventStatus >= 200 && eventStatus < 300 { accepted += 1 }
                 } else {
                     unreadable = true
                 }
@@ -356,21 +358,21 @@ public final class LoadWorker: @unchecked Sendable {
         }
         if settings.verify && accepted > 0 {
             let base = connections[index].sequenceBase
-            if let eventStatuses {
-                for (offset, eventStatus) in eventStatuses.enumerated() where eventStatus >= 200 && eventStatus < 300 {
+            if hasEventStatuses {
+                for (offset, eventStatus) in statusScratch.enumerated() where eventStatus >= 200 && eventStatus < 300 {
                     ackedSequences.append(base + UInt64(offset))
                 }
             } else {
                 for offset in 0..<eventCount { ackedSequences.append(base + UInt64(offset)) }
             }
         }
-        record { stats in
-            stats.requestsCompleted += 1
-            stats.recordStatus(status)
-            stats.recordLatency(nanos: latency)
-            stats.eventsAccepted += accepted
-            if unreadable { stats.unreadableReplies += 1 }
-            if let eventStatuses { for eventStatus in eventStatuses { stats.recordEventStatus(eventStatus) } }
+        let measured = phaseIndex < phaseStats.count && settings.plan.phases[phaseIndex].measured
+        for target in 0..<(measured ? 2 : 1) {
+            if target == 0 {
+                apply(to: &totals, status: status, latency: latency, accepted: accepted, unreadable: unreadable, withEventStatuses: hasEventStatuses)
+            } else {
+                apply(to: &phaseStats[phaseIndex], status: status, latency: latency, accepted: accepted, unreadable: unreadable, withEventStatuses: hasEventStatuses)
+            }
         }
         if connections[index].reader.keepAlive {
             connections[index].state = .idle
@@ -379,6 +381,18 @@ public final class LoadWorker: @unchecked Sendable {
             closeConnection(index)
             startConnect(index, now: now)
         }
+    }
+
+    @inline(__always)
+    private func apply(
+        to stats: inout PhaseStats, status: Int, latency: Int64, accepted: Int, unreadable: Bool, withEventStatuses: Bool
+    ) {
+        stats.requestsCompleted += 1
+        stats.recordStatus(status)
+        stats.recordLatency(nanos: latency)
+        stats.eventsAccepted += accepted
+        if unreadable { stats.unreadableReplies += 1 }
+        if withEventStatuses { for eventStatus in statusScratch { stats.recordEventStatus(eventStatus) } }
     }
 
     // MARK: housekeeping

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# make bench: Kelpie side by side with nginx (the physical-limit baseline) on loopback, driven by the same
+# kelpie-load and wrk workloads. Writes bench/results/<date>.json, plots, and the generated section of
+# docs/benchmarks.md. Bounded (BENCH_BUDGET_S, default 840 s); every process it starts is stopped by PID,
+# also on failure or Ctrl-C.
+#
+# Knobs (environment): BENCH_DURATION (6s) BENCH_WARMUP (1s) BENCH_STEP_DURATION (3s)
+#   BENCH_CONNECTIONS_SINGLE (32) BENCH_CONNECTIONS_BATCH (16) BENCH_THREADS (1) BENCH_NGINX_WORKERS (1)
+#   BENCH_STARTS (10) BENCH_SKIP_BUILD (unset) BENCH_KEEP_WORK (unset: the work dir is removed)
+#   KELPIE_BIN / KELPIE_LOAD_BIN (default: release builds under .build/release)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+DURATION=${BENCH_DURATION:-6s}
+WARMUP=${BENCH_WARMUP:-1s}
+STEP_DURATION=${BENCH_STEP_DURATION:-3s}
+CONN_SINGLE=${BENCH_CONNECTIONS_SINGLE:-32}
+CONN_BATCH=${BENCH_CONNECTIONS_BATCH:-16}
+THREADS=${BENCH_THREADS:-1}
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-1}
+STARTS=${BENCH_STARTS:-10}
+BUDGET_S=${BENCH_BUDGET_S:-840}
+BATCH_EVENT_BYTES=420      # 100 events of 420-byte data objects + time/samplerate wrappers ≈ 48 KB
+SINGLE_EVENT_BYTES=368
+SCRIPT_START=$(date +%s)
+
+WORK=$(mktemp -d /tmp/kelpie-bench.XXXXXX)
+mkdir -p "$WORK/runs" "$WORK/logs" "$WORK/bodies"
+PIDS=()
+
+log() { printf '[bench %4ss] %s\n' "$(( $(date +%s) - SCRIPT_START ))" "$*" >&2; }
+
+stop_pid() {  # stop_pid PID [grace seconds]: SIGTERM, wait, then SIGKILL; only the given PID.
+  local pid=$1 grace=${2:-10} i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && stop_pid "$pid" 5; done
+  if [ -z "${BENCH_KEEP_WORK:-}" ]; then rm -rf "$WORK"; else log "work directory kept: $WORK"; fi
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+forget_pid() { local keep=() p; for p in "${PIDS[@]:-}"; do [ "$p" != "$1" ] && keep+=("$p"); done; PIDS=("${keep[@]:-}"); }
+
+over_budget() { [ $(( $(date +%s) - SCRIPT_START )) -ge "$BUDGET_S" ]; }
+note_skip() { printf '{"what":"%s","reason":"%s"}\n' "$1" "$2" >> "$WORK/skipped.jsonl"; log "skip $1: $2"; }
+note_failure() { printf '{"what":"%s","reason":"%s"}\n' "$1" "$2" >> "$WORK/failures.jsonl"; log "FAILED $1: $2"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_ready() {  # wait_ready PORT PID TIMEOUT_S
+  local port=$1 pid=$2 timeout=$3 i
+  for ((i = 0; i < timeout * 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/readyz" 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---------------------------------------------------------------- build
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  log "building release binaries"
+  swift build -c release --product kelpie >&2
+  swift build -c release --product kelpie-load >&2
+fi
+BIN_DIR=$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")
+KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
+LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
+[ -x "$LOAD" ] || { log "kelpie-load not found at $LOAD"; exit 1; }
+
+# ---------------------------------------------------------------- machine
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=false; git diff --quiet HEAD -- Sources bench 2>/dev/null || DIRTY=true
+python3 - "$WORK/meta.json" <<PY
+import json, os, platform, subprocess, sys, datetime
+def sh(cmd):
+    try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip() or subprocess.run(cmd, shell=True, capture_output=True, text=True).stderr.strip()
+    except Exception: return "?"
+cpu = "?"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
+mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+now = datetime.datetime.now(datetime.timezone.utc)
+json.dump({"commit": "$COMMIT", "dirty": $( [ "$DIRTY" = true ] && echo True || echo False ),
+  "date": now.strftime("%Y-%m-%d"), "date_time": now.strftime("%Y-%m-%d %H:%M UTC"),
+  "nproc": os.cpu_count(), "cpu": cpu, "memory": f"{mem_kb / 1048576:.1f} GiB RAM", "kernel": platform.release(),
+  "nginx": sh("nginx -v 2>&1").replace("nginx version: ", ""), "wrk": sh("wrk -v 2>&1 | head -1").split(" Copyright")[0],
+  "nginx_workers": int("$NGINX_WORKERS"), "load_threads": int("$THREADS"), "duration": "$DURATION", "warmup": "$WARMUP",
+  "connections_single": int("$CONN_SINGLE"), "connections_batch": int("$CONN_BATCH")}, open(sys.argv[1], "w"))
+PY
+
+# ---------------------------------------------------------------- workloads
+# name | kelpie-load payload args | events per request | connections
+WORKLOADS=(
+  "single|--payload single-json --event-bytes $SINGLE_EVENT_BYTES|1|$CONN_SINGLE"
+  "batch|--payload batch-json --batch-size 100 --event-bytes $BATCH_EVENT_BYTES|100|$CONN_BATCH"
+  "batch-gzip|--payload batch-json --batch-size 100 --event-bytes $BATCH_EVENT_BYTES --compression gzip|100|$CONN_BATCH"
+  "msgpack-zstd|--payload batch-msgpack --batch-size 100 --event-bytes $BATCH_EVENT_BYTES --compression zstd|100|$CONN_BATCH"
+  "otlp|--payload otlp-traces --batch-size 512 --event-bytes $SINGLE_EVENT_BYTES|512|$CONN_BATCH"
+)
+for spec in "${WORKLOADS[@]}"; do
+  IFS='|' read -r name args _ _ <<< "$spec"
+  # shellcheck disable=SC2086
+  "$LOAD" body $args --out "$WORK/bodies/$name.body" --wrk-script "$WORK/bodies/$name.lua" >&2
+done
+BATCH_REPLY=$(python3 -c 'print("[" + ",".join(["{\"status\":202}"] * 100) + "]")')
+
+record_run() {  # record_run TARGET WORKLOAD TOOL MODE FILE EVENTS_PER_REQUEST CONNECTIONS
+  printf '{"target":"%s","workload":"%s","tool":"%s","mode":"%s","file":"%s","events_per_request":%s,"connections":%s}\n' \
+    "$@" >> "$WORK/runs.jsonl"
+}
+
+closed_rps() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["requests_per_second"])' "$1" 2>/dev/null || echo 0; }
+
+# drive TARGET_NAME PORT WORKLOAD_SPEC [with_steps]: closed loop (kelpie-load, wrk), open loop at 50 %.
+drive() {
+  local target=$1 port=$2 spec=$3 steps=${4:-} name args events conns out max half
+  IFS='|' read -r name args events conns <<< "$spec"
+  over_budget && { note_skip "$target/$name" "time budget of ${BUDGET_S}s used up"; return 0; }
+  out="$WORK/runs/$target-$name"
+  log "$target / $name: kelpie-load closed loop"
+  # shellcheck disable=SC2086
+  timeout 120 "$LOAD" run --target "http://127.0.0.1:$port" $args --connections "$conns" --threads "$THREADS" \
+    --closed --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-closed.json" \
+    > "$out-kl-closed.txt" 2>&1 || true
+  record_run "$target" "$name" kelpie-load closed "$out-kl-closed.json" "$events" "$conns"
+  log "$target / $name: wrk closed loop"
+  timeout 120 wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
+    "http://127.0.0.1:$port" > "$out-wrk-closed.txt" 2>&1 || true
+  record_run "$target" "$name" wrk closed "$out-wrk-closed.txt" "$events" "$conns"
+  max=$(closed_rps "$out-kl-closed.json")
+  half=$(python3 -c "print(round(float('$max') * 0.5, 1))")
+  if python3 -c "import sys; sys.exit(0 if float('$half') > 0 else 1)"; then
+    log "$target / $name: kelpie-load open loop at $half req/s (50 % of $max)"
+    # shellcheck disable=SC2086
+    timeout 120 "$LOAD" run --target "http://127.0.0.1:$port" $args --connections "$conns" --threads "$THREADS" \
+      --rate "$half" --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-open50.json" \
+      > "$out-kl-open50.txt" 2>&1 || true
+    record_run "$target" "$name" kelpie-load open50 "$out-kl-open50.json" "$events" "$conns"
+    if [ -n "$steps" ]; then
+      local schedule
+      schedule=$(python3 -c "m=float('$max'); print(','.join(str(round(m*f,1)) for f in (0.1,0.3,0.5,0.7,0.9)))")
+      log "$target / $name: open-loop steps $schedule req/s"
+      # shellcheck disable=SC2086
+      timeout 120 "$LOAD" run --target "http://127.0.0.1:$port" $args --connections "$conns" --threads "$THREADS" \
+        --schedule "$schedule" --step-duration "$STEP_DURATION" --warmup "$WARMUP" --progress none \
+        --json "$out-kl-steps.json" > "$out-kl-steps.txt" 2>&1 || true
+      record_run "$target" "$name" kelpie-load steps "$out-kl-steps.json" "$events" "$conns"
+    fi
+  else
+    note_failure "$target/$name" "closed-loop run produced no throughput (see kelpie-load output)"
+  fi
+}
+
+# ---------------------------------------------------------------- nginx
+run_nginx() {
+  local prefix="$WORK/nginx" port pid
+  port=$(free_port)
+  mkdir -p "$prefix"
+  sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@WORKERS@#$NGINX_WORKERS#g" \
+    -e "s#@BATCH_REPLY@#$BATCH_REPLY#g" "$ROOT/bench/nginx.conf.template" > "$prefix/nginx.conf"
+  nginx -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log" > "$WORK/logs/nginx.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_ready "$port" "$pid" 10; then
+    note_failure nginx "did not answer /readyz (see $prefix/error.log)"
+    stop_pid "$pid"; forget_pid "$pid"; return 0
+  fi
+  log "nginx ready on $port (pid $pid, $NGINX_WORKERS worker(s))"
+  for spec in "${WORKLOADS[@]}"; do
+    case "$spec" in batch\|*) drive nginx "$port" "$spec" steps ;; *) drive nginx "$port" "$spec" ;; esac
+  done
+  stop_pid "$pid"; forget_pid "$pid"
+}
+
+# ---------------------------------------------------------------- kelpie
+KELPIE_SERVES=false
+start_kelpie() {  # start_kelpie NAME ACK BACKEND → sets K_PID K_PORT K_DATA
+  K_PORT=$(free_port)
+  K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
+  KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" \
+    > "$WORK/logs/kelpie-$1.log" 2>&1 &
+  K_PID=$!
+  PIDS+=("$K_PID")
+  if ! wait_ready "$K_PORT" "$K_PID" 15; then
+    note_failure "$1" "kelpie serve did not become ready: $(tail -c 300 "$WORK/logs/kelpie-$1.log" | tr '\n"' ' \047')"
+    stop_pid "$K_PID"; forget_pid "$K_PID"; K_PID=""
+    return 1
+  fi
+  KELPIE_SERVES=true
+}
+
+stop_kelpie() { [ -n "${K_PID:-}" ] && { stop_pid "$K_PID" 10; forget_pid "$K_PID"; rm -rf "$K_DATA"; K_PID=""; }; }
+
+supported() {  # supported PORT SPEC: one small fixed-work run must succeed with every event accepted
+  local name args events conns
+  IFS='|' read -r name args events conns <<< "$2"
+  # shellcheck disable=SC2086
+  timeout 30 "$LOAD" run --target "http://127.0.0.1:$1" $args --requests 3 --connections 1 --max-error-rate 0 \
+    --progress none --json "$WORK/runs/probe-$name.json" > "$WORK/runs/probe-$name.txt" 2>&1
+}
+
+RSS_JSON="{}"
+rss_set() { RSS_JSON=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.setdefault(sys.argv[2],{})[sys.argv[3]]=(sys.argv[4] if sys.argv[3]=='load_workload' else int(sys.argv[4])); print(json.dumps(d))" "$RSS_JSON" "$1" "$2" "$3"); }
+
+run_kelpie_config() {  # NAME ACK BACKEND [single-only]
+  local name=$1 ack=$2 backend=$3 only_single=${4:-} sampler spec wl
+  over_budget && { note_skip "$name" "time budget used up"; return 0; }
+  start_kelpie "$name" "$ack" "$backend" || return 0
+  log "$name ready on $K_PORT (pid $K_PID)"
+  sleep 1
+  rss_set "$name" idle_kb "$(rss_kb "$K_PID")"
+  for spec in "${WORKLOADS[@]}"; do
+    IFS='|' read -r wl _ <<< "$spec"
+    if [ -n "$only_single" ] && [ "$wl" != single ]; then continue; fi
+    if ! supported "$K_PORT" "$spec"; then
+      note_skip "$name/$wl" "server does not accept this workload yet (probe: $(grep -m1 -E 'status codes' "$WORK/runs/probe-$wl.txt" 2>/dev/null || echo 'no response'))"
+      continue
+    fi
+    if [ "$wl" = batch ]; then
+      # Sample RSS every 0.2 s during the batch runs; keep the peak.
+      ( peak=0; while kill -0 "$K_PID" 2>/dev/null; do v=$(rss_kb "$K_PID"); [ "${v:-0}" -gt "$peak" ] && peak=$v; echo "$peak" > "$WORK/rss-$name.peak"; sleep 0.2; done ) &
+      sampler=$!
+      PIDS+=("$sampler")
+      drive "$name" "$K_PORT" "$spec" steps
+      stop_pid "$sampler" 1; forget_pid "$sampler"
+      rss_set "$name" load_peak_kb "$(cat "$WORK/rss-$name.peak" 2>/dev/null || echo 0)"
+      rss_set "$name" load_workload batch
+    else
+      drive "$name" "$K_PORT" "$spec"
+    fi
+  done
+  stop_kelpie
+}
+
+callgrind_count() {
+  local port pid out events=10000 requests=100
+  command -v valgrind > /dev/null || { note_skip callgrind "valgrind not installed"; return 0; }
+  over_budget && { note_skip callgrind "time budget used up"; return 0; }
+  port=$(free_port)
+  local data; data=$(mktemp -d "$WORK/data-callgrind.XXXX")
+  out="$WORK/callgrind.out"
+  KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=10s KELPIE_LOG_LEVEL=warning \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+    "$KELPIE" serve --listen "127.0.0.1:$port" --data-dir "$data" --ack memory --io-backend epoll \
+    > "$WORK/logs/callgrind.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_ready "$port" "$pid" 90; then
+    note_failure callgrind "kelpie under valgrind did not become ready"
+    stop_pid "$pid"; forget_pid "$pid"; return 0
+  fi
+  local args="--payload batch-json --batch-size 100 --event-bytes $BATCH_EVENT_BYTES --connections 1 --closed --progress none --timeout 60s --duration 300s"
+  # shellcheck disable=SC2086
+  timeout 300 "$LOAD" run --target "http://127.0.0.1:$port" $args --requests 20 > /dev/null 2>&1 || true
+  callgrind_control -i on "$pid" > /dev/null
+  # shellcheck disable=SC2086
+  timeout 300 "$LOAD" run --target "http://127.0.0.1:$port" $args --requests "$requests" --json "$WORK/callgrind-load.json" \
+    > "$WORK/callgrind-load.txt" 2>&1 || true
+  sleep 1
+  callgrind_control -i off "$pid" > /dev/null
+  stop_pid "$pid" 60; forget_pid "$pid"
+  python3 - "$out" "$WORK/callgrind-load.json" "$events" "$requests" > "$WORK/callgrind.json" <<'PY' || note_failure callgrind "could not read callgrind output"
+import glob, json, sys
+out, load, events, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+total = 0
+for path in glob.glob(out + "*"):
+    for line in open(path, errors="replace"):
+        if line.startswith("totals:") or line.startswith("summary:"):
+            total = max(total, int(line.split()[1]))
+accepted = json.load(open(load))["totals"]["events_accepted"]
+if accepted != events:
+    raise SystemExit(f"expected {events} accepted events, got {accepted}")
+print(json.dumps({"instructions": total, "events": events, "requests": requests, "ack": "memory",
+                  "instructions_per_event": total / events}))
+PY
+  rm -rf "$data"
+}
+
+# ---------------------------------------------------------------- the matrix
+run_nginx
+if [ -x "$KELPIE" ]; then
+  run_kelpie_config kelpie-memory memory epoll
+  run_kelpie_config kelpie-durable durable epoll
+  run_kelpie_config kelpie-memory-dispatch memory dispatch single-only
+  run_kelpie_config kelpie-durable-dispatch durable dispatch single-only
+  if [ "$KELPIE_SERVES" = true ]; then
+    if over_budget; then note_skip start-to-ready "time budget used up"; else
+      log "start → ready, $STARTS starts"
+      python3 "$ROOT/bench/start_to_ready.py" "$KELPIE" "$STARTS" "$WORK/logs/ready.log" > "$WORK/ready.json" \
+        || { note_failure start-to-ready "see logs/ready.log"; rm -f "$WORK/ready.json"; }
+    fi
+    log "callgrind: 100 requests x 100 events"
+    callgrind_count
+  fi
+else
+  note_failure kelpie "no kelpie binary at $KELPIE"
+fi
+echo "$RSS_JSON" > "$WORK/rss.json"
+echo '{"what":"null sink","reason":"Kelpie has no null sink yet; both ack modes write the spool"}' >> "$WORK/skipped.jsonl"
+
+# ---------------------------------------------------------------- report
+VENV="$ROOT/.build-venv/bench"
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV (matplotlib)"
+  python3 -m venv "$VENV" >&2
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check matplotlib >&2
+fi
+"$VENV/bin/python" "$ROOT/bench/report.py" "$WORK" "$ROOT"
+log "done in $(( $(date +%s) - SCRIPT_START ))s"
+[ ! -s "$WORK/failures.jsonl" ]
