@@ -90,6 +90,8 @@ import Testing
         ("big", #"{"data":{"a":1},"samplerate":9223372036854775807}"#, Int.max),
         ("whole double", #"{"data":{"a":1},"samplerate":5.0}"#, 5),
         ("exponent", #"{"data":{"a":1},"samplerate":1e2}"#, 100),
+        ("signed exponent", #"{"data":{"a":1},"samplerate":1E+2}"#, 100),
+        ("negative zero", #"{"data":{"a":1},"samplerate":-0}"#, 1),
     ])
     func acceptedSampleRates(label: String, element: String, expected: Int) throws {
         let decoded = try decode("[" + element + "]")
@@ -285,13 +287,41 @@ import Testing
         #expect(copied.batch.body.capacity >= exact.count + 64)
     }
 
+    /// Over 1 MiB, so the thread's parser buffers are dropped before the next, smaller parse.
     @Test func resultsDoNotLeakBetweenCallsOnOneThread() throws {
-        let big = "[" + Array(repeating: #"{"data":{"a":1},"time":"2024-05-17T12:34:56Z"}"#, count: 5000).joined(separator: ",") + "]"
+        let big = "[" + Array(repeating: #"{"data":{"a":1},"time":"2024-05-17T12:34:56Z"}"#, count: 25_000).joined(separator: ",") + "]"
+        #expect(big.utf8.count > 1 << 20)
         let first = try decode(big)
-        #expect(first.batch.events.count == 5000)
+        #expect(first.batch.events.count == 25_000)
+        #expect(first.batch.events.allSatisfy { $0.timeUnixNanos == 1_715_949_296_000_000_000 })
         let second = try decode(#"[{"data":{"b":2}}]"#)
         #expect(second.statuses == [.accepted])
         #expect(dataText(second, 0) == #"{"b":2}"#)
         #expect(second.batch.events[0].timeUnixNanos == Self.receiveTime)
+    }
+
+    @Test func concurrentDecodingOnManyThreads() async throws {
+        let bodies = (0..<8).map { worker in
+            "[" + (0..<200).map { #"{"data":{"worker":\#(worker),"i":\#($0)},"samplerate":\#(worker + 1)}"# }.joined(separator: ",") + "]"
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (worker, body) in bodies.enumerated() {
+                group.addTask {
+                    for _ in 0..<50 {
+                        let decoded = try HoneycombDecoder().decodeBatch(
+                            body: Array(body.utf8), dataset: "ds", keyID: "k", receiveTimeNanos: 0)
+                        guard decoded.batch.events.count == 200,
+                              decoded.batch.events.allSatisfy({ $0.sampleRate == worker + 1 }),
+                              String(decoding: decoded.batch.body[decoded.batch.events[199].dataRange], as: UTF8.self)
+                                  == #"{"worker":\#(worker),"i":199}"#
+                        else {
+                            Issue.record("worker \(worker) got another thread's results")
+                            return
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 }

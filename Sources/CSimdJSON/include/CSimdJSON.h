@@ -11,9 +11,11 @@
 // with capacity - length >= kelpie_sj_padding() (simdjson reads ahead). Otherwise KELPIE_SJ_DOC_NO_PADDING.
 //
 // Validation: a body is accepted only if the WHOLE document is valid JSON (RFC 8259 grammar, UTF-8, string
-// escapes including \u surrogate pairs, number grammar, true/false/null, no control characters in strings,
+// escapes with \u surrogates paired, number grammar, true/false/null, no control characters in strings,
 // nothing but whitespace after the root). Numbers are checked against the grammar only, so integers beyond
-// 64 bits and exponents such as 1e400 are valid. Container nesting is limited to kelpie_sj_max_depth().
+// 64 bits and exponents such as 1e400 are valid. Container nesting inside one event is limited to
+// kelpie_sj_max_depth() levels (deeper: KELPIE_SJ_EVENT_TOO_DEEP, and the rest of that element is skipped
+// unvalidated, since the element is rejected anyway).
 #ifndef KELPIE_CSIMDJSON_H
 #define KELPIE_CSIMDJSON_H
 #include <stddef.h>
@@ -26,7 +28,8 @@ extern "C" {
 #define KELPIE_SJ_DOC_OK 0
 /// Not valid JSON: syntax error, invalid UTF-8, bad escape, truncated, trailing content, nothing but whitespace.
 #define KELPIE_SJ_DOC_MALFORMED 1
-/// Valid JSON so far, but the root is not the expected kind (an array for a batch, an object for one event).
+/// The root is not the expected kind (an array for a batch, an object for one event); the rest of the
+/// document is not examined.
 #define KELPIE_SJ_DOC_WRONG_ROOT_TYPE 2
 /// capacity - length < kelpie_sj_padding().
 #define KELPIE_SJ_DOC_NO_PADDING 3
@@ -88,7 +91,8 @@ size_t kelpie_sj_padding(void);
 size_t kelpie_sj_max_depth(void);
 
 /// Parses a Honeycomb batch body: a JSON array of event objects {"data":{...},"time":...,"samplerate":...}.
-/// Keys other than data/time/samplerate are validated and ignored; when a key repeats, the last one wins.
+/// Keys are compared after unescaping ("d\u0061ta" is "data"). Keys other than data/time/samplerate are
+/// validated and ignored; when a key repeats, the last one wins.
 /// On KELPIE_SJ_DOC_OK, *events points to *event_count results, one per array element in order
 /// (thread-owned memory, see above). On any other return value no event is reported (*event_count = 0).
 /// `simdjson_error`, if not NULL, receives simdjson's error code for diagnostics (0 when none).
