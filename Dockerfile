@@ -30,9 +30,12 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependency resolution is its own layer: source edits do not refetch packages.
-COPY Package.swift Package.resolved ./
+# (Package.resolved is not versioned; the glob copies it when the context has one.)
+COPY Package.* ./
 RUN swift package resolve
+# Tests/ too: SwiftPM loads every declared target, test targets and their resources included.
 COPY Sources ./Sources
+COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product kelpie \
  && swift build -c release --static-swift-stdlib --product kelpie-load \
  && mkdir -p /out \
