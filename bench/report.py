@@ -120,10 +120,11 @@ def collect(work):
 
 
 def find(runs, target, workload, tool, mode):
-    for run in runs:
-        if (run["target"], run["workload"], run["tool"], run["mode"]) == (target, workload, tool, mode):
-            return run
-    return None
+    """The matching run; with repeats, the one with the highest request rate."""
+    matches = [r for r in runs if (r["target"], r["workload"], r["tool"], r["mode"]) == (target, workload, tool, mode)]
+    if not matches:
+        return None
+    return max(matches, key=lambda r: r.get("requests_per_second") or 0)
 
 
 def fmt(value, digits=0, suffix=""):
@@ -228,10 +229,12 @@ def main():
               f"kernel {meta.get('kernel', '?')}; load generator and server share the CPUs",
               f"- {meta.get('nginx', 'nginx')} with {meta.get('nginx_workers', '?')} worker(s); {meta.get('wrk', 'wrk')}; "
               f"kelpie-load and wrk each use {meta.get('load_threads', 1)} thread(s)",
-              f"- closed loop: {meta.get('warmup', '?')} warm-up + {meta.get('duration', '?')} measured per run; "
+              f"- closed loop: {meta.get('warmup', '?')} warm-up + {meta.get('duration', '?')} measured per run "
+              f"(against nginx each tool runs {meta.get('nginx_repeats', 1)}×, interleaved, best kept); "
               f"open loop at 50 % of the closed-loop maximum for {meta.get('duration', '?')}; "
               f"connections: {meta.get('connections_single', '?')} for single events, "
-              f"{meta.get('connections_batch', '?')} for batches",
+              f"{meta.get('connections_batch', '?')} for batches; kelpie-load cycles through {meta.get('pool', '?')} "
+              "pre-generated bodies, wrk sends the first of them",
               "- no null sink exists yet, so Kelpie is measured with the spool sink in both ack modes", ""]
 
     # Targets.

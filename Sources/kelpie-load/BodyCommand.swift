@@ -34,7 +34,7 @@ struct BodyCommand: ParsableCommand {
     var dataset: String = "kelpie-load"
 
     @Option(help: "API key (X-Honeycomb-Team).")
-    var key: String = "kelpie-load-key-0"
+    var key: String = "kelpie-load-key"
 
     @Option(help: "Where to write the body.")
     var out: String
