@@ -213,12 +213,13 @@ public final class LoadWorker: @unchecked Sendable {
         }
         if rc != 0 && errno != EINPROGRESS {
             close(fd)
-            totals.connectErrors += 1
+            record { $0.connectErrors += 1 }
             connections[index].reconnectAtNanos = now + WorkerSettings.reconnectBackoffNanos
             return
         }
         connections[index].fd = fd
         connections[index].state = .connecting
+        connections[index].sentNanos = now  // connect start, for the connect timeout
         connections[index].writeInterest = true
         var event = epoll_event(events: EPOLLIN.rawValue | EPOLLOUT.rawValue, data: epoll_data_t(u64: UInt64(index)))
         epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
@@ -229,7 +230,7 @@ public final class LoadWorker: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(connections[index].fd, SOL_SOCKET, SO_ERROR, &error, &length)
         if error != 0 {
-            totals.connectErrors += 1
+            record { $0.connectErrors += 1 }
             closeConnection(index)
             connections[index].reconnectAtNanos = MonotonicClock.nowNanos() + WorkerSettings.reconnectBackoffNanos
             return
@@ -406,7 +407,13 @@ public final class LoadWorker: @unchecked Sendable {
                 }
             case .disconnected:
                 if now >= connections[index].reconnectAtNanos { startConnect(index, now: now) }
-            case .connecting, .idle:
+            case .connecting:
+                if now - connections[index].sentNanos > settings.requestTimeoutNanos {
+                    record { $0.connectErrors += 1 }
+                    closeConnection(index)
+                    connections[index].reconnectAtNanos = now + WorkerSettings.reconnectBackoffNanos
+                }
+            case .idle:
                 break
             }
         }

@@ -79,7 +79,9 @@ public struct PhaseStats: Sendable {
     /// Failed requests over attempted ones, and failed events over events in batch replies; the larger.
     public var errorRate: Double {
         let attempts = requestsCompleted + transportErrors + timeouts + protocolErrors
-        let requestRate = attempts == 0 ? 0 : Double(failedRequests) / Double(attempts)
+        // Nothing got through at all (no connection, or none free): that is a total failure, not 0 %.
+        if attempts == 0 { return connectErrors > 0 || requestsMissed > 0 ? 1 : 0 }
+        let requestRate = Double(failedRequests) / Double(attempts)
         let repliedEvents = eventStatusCounts.reduce(0, +)
         let eventRate = repliedEvents == 0 ? 0 : Double(failedEvents) / Double(repliedEvents)
         return max(requestRate, eventRate)

@@ -55,6 +55,7 @@ public enum ResultFormatter {
         out += "\nstatus codes: " + describe(measured.nonZeroStatusCounts)
         if payload.kind.hasPerEventReplies { out += "\nper-event statuses: " + describe(measured.nonZeroEventStatusCounts) }
         out += "\nerrors: transport \(measured.transportErrors), timeouts \(measured.timeouts), protocol \(measured.protocolErrors)"
+        out += ", connect \(measured.connectErrors)"
         out += ", unreadable batch replies \(measured.unreadableReplies), error rate \(NumberFormatting.fixed(measured.errorRate * 100, 3))%"
         let totals = result.totals
         out += "\ntotals incl. warm-up and drain: sent \(totals.requestsSent) requests / \(totals.eventsSent) events"

@@ -77,4 +77,19 @@ import Testing
         #expect(phase.latencyMillis(75) >= 50)
         #expect(phase.maxLatencyMillis >= 950)
     }
+
+    @Test func unreachableTargetIsATotalFailureNotZeroErrors() throws {
+        // A port nothing listens on: every connect is refused, nothing is sent.
+        let server = try TestHTTPServer()
+        let port = server.port
+        server.stop()
+        let target = try TargetURL(parsing: "http://127.0.0.1:\(port)")
+        let configuration = LoadConfiguration(
+            target: target, connections: 2, plan: LoadPlan.make(rate: 50, durationNanos: 400_000_000, warmupNanos: 0))
+        let result = try LoadRunner.run(
+            configuration: configuration, pool: try RequestPool(configuration: PayloadConfiguration(poolSize: 1), target: target))
+        #expect(result.measured.requestsCompleted == 0)
+        #expect(result.measured.connectErrors > 0)
+        #expect(result.measured.errorRate == 1)
+    }
 }
