@@ -1,5 +1,5 @@
 public import DispatchSockets
-public import HTTP1
+import HTTP1
 public import HTTPServer
 public import Pipeline
 

@@ -66,7 +66,7 @@ final class HealthRoutes: Sendable {
 
     func readiness() -> HTTPResponse {
         let reasons = readinessReasons()
-        metrics.ready.set(reasons.isEmpty ? 1 : 0)
+        metrics.ready.set(to: reasons.isEmpty ? 1 : 0)
         if reasons.isEmpty {
             return .json(.ok, Array(#"{"status":"ready"}"#.utf8))
         }
@@ -75,14 +75,14 @@ final class HealthRoutes: Sendable {
     }
 
     func metricsText() -> HTTPResponse {
-        metrics.queuedBytes.set(Double(pipeline.queuedBytes))
-        metrics.queueCapacityBytes.set(Double(queueCapacityBytes))
-        metrics.saturated.set(pipeline.isSaturated ? 1 : 0)
-        metrics.walBytes.set(Double(pipeline.walBytes))
-        metrics.walSegments.set(Double(pipeline.segmentCount))
-        metrics.ready.set(readinessReasons().isEmpty ? 1 : 0)
-        metrics.draining.set(state.isDraining ? 1 : 0)
-        metrics.residentMemory.set(Double(ProcessStats.residentBytes()))
+        metrics.queuedBytes.set(to: Double(pipeline.queuedBytes))
+        metrics.queueCapacityBytes.set(to: Double(queueCapacityBytes))
+        metrics.saturated.set(to: pipeline.isSaturated ? 1 : 0)
+        metrics.walBytes.set(to: Double(pipeline.walBytes))
+        metrics.walSegments.set(to: Double(pipeline.segmentCount))
+        metrics.ready.set(to: readinessReasons().isEmpty ? 1 : 0)
+        metrics.draining.set(to: state.isDraining ? 1 : 0)
+        metrics.residentMemory.set(to: Double(ProcessStats.residentBytes()))
         var text: [UInt8] = []
         text.reserveCapacity(16 * 1024)
         metrics.registry.emit(into: &text)

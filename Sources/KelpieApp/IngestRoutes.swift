@@ -44,7 +44,7 @@ final class IngestRoutes: Sendable {
             return
         }
         var rejected = 0
-        for case .rejected = decoded.statuses { rejected += 1 }
+        for case .rejected in decoded.statuses { rejected += 1 }
         if rejected > 0 { metrics.recordRejectedEvents(reason: "invalid_event", count: rejected) }
         let statuses = decoded.statuses
         guard !decoded.batch.events.isEmpty else {
@@ -102,7 +102,7 @@ final class IngestRoutes: Sendable {
             switch error {
             case .tooLarge:
                 metrics.recordRefusal(.decodedTooLarge)
-                writer.send(.jsonError(.payloadTooLarge, "Request body is too large."))
+                writer.send(.jsonError(.contentTooLarge, "Request body is too large."))
             case .malformed:
                 metrics.recordRefusal(.malformed)
                 writer.send(.jsonError(.badRequest, "Request body is malformed and cannot be read."))

@@ -15,7 +15,7 @@ public struct JSONLogHandler: LogHandler {
     private let label: String
     private let fileDescriptor: Int32
 
-    public init(label: String, level: Logger.Level = .info, fileDescriptor: Int32 = STDOUT_FILENO) {
+    public init(label: String, level: Logger.Level = .info, fileDescriptor: Int32 = 1) {
         self.label = label
         self.logLevel = level
         self.fileDescriptor = fileDescriptor

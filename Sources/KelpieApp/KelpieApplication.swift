@@ -22,8 +22,8 @@ public final class KelpieApplication: Sendable {
         self.logger = logger
         let metrics = metrics ?? KelpieMetrics(version: configuration.version)
         self.metrics = metrics
-        metrics.startTime.set(ProcessStats.unixTimeSeconds())
-        metrics.queueCapacityBytes.set(Double(configuration.maxQueuedBytes))
+        metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
+        metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
         let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
         self.pipeline = pipeline
@@ -58,7 +58,7 @@ public final class KelpieApplication: Sendable {
         pipeline.start()
         let address = try server.start()
         state.isListening = true
-        metrics.ready.set(1)
+        metrics.ready.set(to: 1)
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
         ])
@@ -68,8 +68,8 @@ public final class KelpieApplication: Sendable {
     /// Readiness turns 503 at once; nothing else changes yet. First step of ``shutdown()``.
     public func beginDraining() {
         state.isDraining = true
-        metrics.draining.set(1)
-        metrics.ready.set(0)
+        metrics.draining.set(to: 1)
+        metrics.ready.set(to: 0)
     }
 
     public var isReady: Bool { health.readinessReasons().isEmpty }

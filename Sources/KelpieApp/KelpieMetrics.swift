@@ -1,4 +1,4 @@
-import HTTP1
+public import HTTP1
 public import HTTPServer
 public import Pipeline
 public import Prometheus
@@ -101,7 +101,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
             descriptor: Self.name(nil, "build_info", "", "Always 1; the version label says which build runs."),
             labels: [("version", version)]
         )
-        buildInfo.set(1)
+        buildInfo.set(to: 1)
         // Families that are labelled per value are registered here once with their full label set, so
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")

@@ -26,7 +26,7 @@ public final class ServerProcess: @unchecked Sendable {
     /// Starts `kelpie serve` with `arguments` (listen address added) and waits until it logs that it listens.
     public init(arguments: [String], logPath: String, timeoutSeconds: Double = 30) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath())
