@@ -1,8 +1,7 @@
-// Ingest micro-benchmark: HoneycombDecoder.decodeBatch on a 100-event (~48 KB) JSON batch, plain and
+// Ingest micro-benchmark: HoneycombDecoder.decodeBatch on a 100-event (~50 KB) JSON batch, plain and
 // after gzip / zstd decoding. Prints MB/s (of decoded JSON) and events/s. Not a test; run in release:
-//   swift run -c release ingest-bench [iterations]
-// (needs an executable target `ingest-bench` with dependencies ["Ingest", "CZlib", "CZstd"] and
-//  path "bench/micro/ingest-bench").
+//   cd bench/micro/ingest-bench && swift run -c release IngestBench [iterations]
+// (a standalone package: Sources/ holds symlinks to the repository's Ingest and C wrapper targets).
 import CZlib
 import CZstd
 import Glibc
