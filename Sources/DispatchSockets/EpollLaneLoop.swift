@@ -1,7 +1,6 @@
 internal import CSystemShims
 internal import Dispatch
 internal import Glibc
-internal import Synchronization
 
 /// An epoll loop that runs as a block on its lane's serial queue: epoll_wait bounded by the time to
 /// the next tick, handle events, service channels with work left over (byte bound hit, resumed
@@ -23,7 +22,7 @@ final class EpollLaneLoop: LaneEventLoop, @unchecked Sendable {
     private var epollDescriptor: Int32 = -1
     private var wakeDescriptor: Int32 = -1
     /// Guards the eventfd against being written after the loop closed it, and dedupes wake-ups.
-    private let wakeState = Mutex(WakeState())
+    private let wakeState = Lock(WakeState())
     private let events: UnsafeMutablePointer<epoll_event>
     private var channels: [EpollChannel?] = []
     private var generations: [UInt32] = []

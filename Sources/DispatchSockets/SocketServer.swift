@@ -1,6 +1,5 @@
 internal import Dispatch
 internal import Glibc
-internal import Synchronization
 
 /// A TCP server on non-blocking BSD sockets over Dispatch, knowing nothing of HTTP. A fixed set of
 /// serial I/O lanes (DispatchQueues) runs every connection callback; one listener on lane 0 accepts
@@ -15,7 +14,7 @@ public final class SocketServer: @unchecked Sendable {
     private let limiter: ConnectionLimiter
     private let counters = ListenerCounters()
     private let clockBase = ContinuousClock.now
-    private let lifecycle = Mutex(Lifecycle())
+    private let lifecycle = Lock(Lifecycle())
 
     private struct Lifecycle {
         var phase = Phase.idle

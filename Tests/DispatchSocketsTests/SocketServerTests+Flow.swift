@@ -1,6 +1,5 @@
-import DispatchSockets
+@testable import DispatchSockets
 import Glibc
-import Synchronization
 import Testing
 
 extension SocketServerTests {
@@ -67,10 +66,12 @@ extension SocketServerTests {
     @Test(arguments: IOBackendKind.allCases)
     func deadlineFiresWithinAboutATickWithoutPerConnectionTimers(backend: IOBackendKind) async throws {
         let tick = Duration.milliseconds(50)
-        let deadlines = Mutex<[UInt64: ContinuousClock.Instant]>([:])
+        let deadlines = Lock<[UInt64: ContinuousClock.Instant]>([:])
         var script = HandlerScript()
         script.onOpen = { connection, _ in
-            let deadline = ContinuousClock.now.advanced(by: .milliseconds(100))
+            // The first connection gets a later deadline and clears it before it passes.
+            let delay: Duration = connection.id == 1 ? .milliseconds(600) : .milliseconds(100)
+            let deadline = ContinuousClock.now.advanced(by: delay)
             deadlines.withLock { $0[connection.id] = deadline }
             connection.setDeadline(deadline)
         }
@@ -79,12 +80,15 @@ extension SocketServerTests {
             connection.write(bytes)
         }
         try await withServer(backend: backend, script: script, configure: { $0.timerTick = tick }) { running in
-            // 200 connections share one per-lane tick; one of them clears its deadline.
-            let clients = try (0..<200).map { _ in try TestClient(connectingTo: running.address) }
-            try clients[0].send("clear")
-            #expect(try clients[0].receiveString(exactly: 5) == "clear")
+            let clearing = try TestClient(connectingTo: running.address)
+            try clearing.send("clear")
+            #expect(try clearing.receiveString(exactly: 5) == "clear")
+            let openedAt = ContinuousClock.now
+            // 199 more connections share the same per-lane tick.
+            let clients = try (0..<199).map { _ in try TestClient(connectingTo: running.address) } + [clearing]
             #expect(await waitUntil { running.events.read { $0.deadlineExpirations.count } == 199 })
-            try await Task.sleep(for: .milliseconds(300))
+            // Past the cleared connection's original deadline by several ticks.
+            try await Task.sleep(until: openedAt.advanced(by: .milliseconds(900)))
             let expirations = running.events.read { $0.deadlineExpirations }
             #expect(expirations.count == 199, "each deadline fires once; the cleared one never")
             let set = deadlines.withLock { $0 }

@@ -1,5 +1,4 @@
-import DispatchSockets
-import Synchronization
+@testable import DispatchSockets
 
 /// What every test handler reports, readable from the test.
 final class ServerEvents: Sendable {
@@ -16,7 +15,8 @@ final class ServerEvents: Sendable {
         var notes: [String: Int] = [:]
     }
 
-    let state = Mutex(State())
+    /// A pthread lock (TSan-visible), not Synchronization.Mutex.
+    let state = Lock(State())
 
     func read<Value>(_ body: (State) -> Value) -> Value {
         state.withLock { body($0) }
