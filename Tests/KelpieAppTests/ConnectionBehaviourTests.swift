@@ -174,7 +174,7 @@ import Glibc
         let server = try TestServer()
         defer { server.dataDirectory.remove() }
         let client = try server.client()
-        try client.send("POST /1/batch/chunky HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"da\r\n10\r\nta\":{\"chunk\":1}}]\r\n0\r\n\r\n")
+        try client.send("POST /1/batch/chunky HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"da\r\n11\r\nta\":{\"chunk\":1}}]\r\n0\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.bodyText == #"[{"status":202}]"#)

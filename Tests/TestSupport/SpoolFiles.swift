@@ -55,3 +55,12 @@ public func testUnixNanos(rfc3339 text: String) -> Int64? {
     let seconds = Int64(date.timeIntervalSince1970.rounded()) - Int64(offsetSeconds)
     return seconds * 1_000_000_000 + nanos
 }
+
+/// A JSON value (from JSONSerialization) re-serialised with sorted keys, so two values compare equal
+/// exactly when they hold the same JSON, including booleans versus numbers.
+public func canonicalJSON(_ value: Any) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+        return "<not JSON: \(value)>"
+    }
+    return String(decoding: data, as: UTF8.self)
+}
