@@ -33,13 +33,14 @@ GRACE_MARGIN_SECONDS=5
 GRACE_SECONDS=$((DRAIN_DELAY_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + GRACE_MARGIN_SECONDS))
 READY_TIMEOUT_SECONDS=60
 SPOOL_READ_TIMEOUT_SECONDS=10
-READINESS_FLIP_TIMEOUT_SECONDS=1.5
+READINESS_FLIP_TIMEOUT_MS=1500
 
-t_script_start=$(date +%s.%N)
+# Times are integer milliseconds (pure bash: polling loops must not pay for a process per check).
+now() { echo $(( $(date +%s%N) / 1000000 )); }
+elapsed() { local d=$(( $2 - $1 )); printf '%d.%03d' $(( d / 1000 )) $(( d % 1000 )); }
+t_script_start=$(now)
 log() { printf 'container-test: %s\n' "$*"; }
 fail() { printf 'container-test: FAIL: %s\n' "$*" >&2; exit 1; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
-now() { date +%s.%N; }
 
 [ "$(id -u)" -eq 0 ] || fail "needs root (debootstrap, podman with vfs storage); run as root"
 
@@ -193,11 +194,15 @@ podman run -d --name "$name" \
   "$IMAGE" >/dev/null
 
 ready=""
-deadline=$(python3 -c "print($(now) + $READY_TIMEOUT_SECONDS)")
-while python3 -c "import sys; sys.exit(0 if $(now) < $deadline else 1)"; do
+deadline=$(( $(now) + READY_TIMEOUT_SECONDS * 1000 ))
+polls=0
+while [ "$(now)" -lt "$deadline" ]; do
   if [ "$(code_of "$base_url/readyz")" = 200 ]; then ready=yes; break; fi
-  [ "$(podman inspect -f '{{.State.Running}}' "$name")" = true ] || { dump_logs; fail "container exited before ready"; }
-  sleep 0.05
+  polls=$((polls + 1))
+  if [ $((polls % 20)) -eq 0 ] && [ "$(podman inspect -f '{{.State.Running}}' "$name")" != true ]; then
+    dump_logs; fail "container exited before ready"
+  fi
+  sleep 0.01
 done
 t_ready=$(now)
 [ -n "$ready" ] || { dump_logs; fail "/readyz not 200 within ${READY_TIMEOUT_SECONDS}s"; }
@@ -205,7 +210,7 @@ run_to_ready=$(elapsed "$t_run" "$t_ready")
 started_at=$(podman inspect -f '{{.State.StartedAt.UnixNano}}' "$name" 2>/dev/null || echo "")
 process_to_ready="n/a"
 if [ -n "$started_at" ] && [ "$started_at" -gt 0 ] 2>/dev/null; then
-  process_to_ready=$(python3 -c "print(f'{$t_ready - $started_at/1e9:.2f}')")
+  process_to_ready=$(elapsed $(( started_at / 1000000 )) "$t_ready")
 fi
 log "ready: podman run → /readyz 200 in ${run_to_ready}s (container process start → ready ${process_to_ready}s)"
 
@@ -241,22 +246,20 @@ log "event read back from the spool inside the container via $read_method"
 t_term=$(now)
 podman kill --signal TERM "$name" >/dev/null
 flipped=""
-flip_deadline=$(python3 -c "print($t_term + $READINESS_FLIP_TIMEOUT_SECONDS)")
-while python3 -c "import sys; sys.exit(0 if $(now) < $flip_deadline else 1)"; do
+flip_deadline=$(( t_term + READINESS_FLIP_TIMEOUT_MS ))
+while [ "$(now)" -lt "$flip_deadline" ]; do
   if [ "$(code_of "$base_url/readyz")" = 503 ]; then flipped=yes; break; fi
-  sleep 0.05
+  sleep 0.01
 done
-[ -n "$flipped" ] || { dump_logs; fail "/readyz did not turn 503 within ${READINESS_FLIP_TIMEOUT_SECONDS}s of SIGTERM"; }
+[ -n "$flipped" ] || { dump_logs; fail "/readyz did not turn 503 within ${READINESS_FLIP_TIMEOUT_MS}ms of SIGTERM"; }
 t_flip=$(now)
 # During the drain delay Kelpie keeps serving (endpoint removal lag): liveness stays 200.
 healthz_during_drain=$(code_of "$base_url/healthz")
 [ "$healthz_during_drain" = 200 ] || { dump_logs; fail "/healthz answered $healthz_during_drain during the drain delay"; }
 
 exited=""
-for _ in $(seq 1 $((GRACE_SECONDS * 20))); do
-  if [ "$(podman inspect -f '{{.State.Running}}' "$name")" != true ]; then exited=yes; break; fi
-  sleep 0.05
-done
+remaining_ms=$(( GRACE_SECONDS * 1000 - ($(now) - t_term) ))
+if timeout "$(elapsed 0 "$remaining_ms")" podman wait "$name" >/dev/null 2>&1; then exited=yes; fi
 t_exit=$(now)
 if [ -z "$exited" ]; then
   dump_logs
