@@ -22,7 +22,8 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-expect() { local name="$1"; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+# expect NAME CMD...: one check; returns 1 on failure so callers can add "|| show" diagnostics.
+expect() { local name="$1"; shift; if "$@"; then ok "$name"; else not_ok "$name"; return 1; fi; }
 
 TMP="$(mktemp -d)"
 KELPIE_PID=""
