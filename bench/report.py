@@ -275,7 +275,10 @@ def main():
 
     # Throughput table with ratios.
     lines += ["### Maximum throughput (closed loop)", "",
-              "Requests/s and events/s; the ratio is Kelpie / nginx measured with the same tool in this run.", ""]
+              "Responses/s and accepted events/s (kelpie-load counts per-event 202s in batch replies; wrk's events/s "
+              "assume every event of a 2xx reply was accepted). The ratio is Kelpie / nginx in responses/s, measured "
+              "with the same tool in this run; where a share of requests failed (e.g. 503 when Kelpie's queue is "
+              "full) the cell says so.", ""]
     backend_targets = [t for t in targets if t.endswith("-dispatch")]
     targets = [t for t in targets if not t.endswith("-dispatch")]
     header = "| workload | tool | " + " | ".join(TARGET_TITLES[t] for t in targets) + " | " + \
@@ -290,7 +293,10 @@ def main():
                 if run is None:
                     cells.append("—")
                 else:
-                    cells.append(f"{fmt(run['requests_per_second'])} req/s<br>{fmt(run['events_per_second'])} ev/s")
+                    cell = f"{fmt(run['requests_per_second'])} req/s<br>{fmt(run['events_per_second'])} ev/s"
+                    if (run.get("error_rate") or 0) > 0.001:
+                        cell += f"<br>({run['error_rate'] * 100:.0f} % failed)"
+                    cells.append(cell)
             ratios = []
             for target in targets:
                 if target == "nginx":
@@ -329,7 +335,8 @@ def main():
 
     # Latency at 50 %.
     lines += ["### Latency at 50 % of maximum (open loop, kelpie-load)", "",
-              "Latency counts from each request's scheduled send time (coordinated omission corrected).", "",
+              "The offered rate is half the closed-loop maximum of accepted events (in requests/s). Latency counts "
+              "from each request's scheduled send time (coordinated omission corrected).", "",
               "| target | workload | offered req/s | achieved req/s | p50 | p90 | p99 | p99.9 | max |",
               "|---|---|---|---|---|---|---|---|---|"]
     for target in targets:

@@ -5,7 +5,7 @@
 # also on failure or Ctrl-C.
 #
 # Knobs (environment): BENCH_DURATION (6s) BENCH_WARMUP (1s) BENCH_STEP_DURATION (3s)
-#   BENCH_CONNECTIONS_SINGLE (32) BENCH_CONNECTIONS_BATCH (16) BENCH_THREADS (1) BENCH_NGINX_WORKERS (1)
+#   BENCH_CONNECTIONS_SINGLE (32) BENCH_CONNECTIONS_BATCH (16) BENCH_THREADS (1) BENCH_NGINX_WORKERS (nproc)
 #   BENCH_POOL (1) BENCH_NGINX_REPEATS (2) BENCH_STARTS (10) BENCH_SKIP_BUILD, BENCH_SKIP_CALLGRIND (unset) BENCH_KEEP_WORK (unset: the work dir is removed)
 #   KELPIE_BIN / KELPIE_LOAD_BIN (default: release builds under .build/release)
 set -euo pipefail
@@ -19,7 +19,7 @@ STEP_DURATION=${BENCH_STEP_DURATION:-3s}
 CONN_SINGLE=${BENCH_CONNECTIONS_SINGLE:-32}
 CONN_BATCH=${BENCH_CONNECTIONS_BATCH:-16}
 THREADS=${BENCH_THREADS:-1}
-NGINX_WORKERS=${BENCH_NGINX_WORKERS:-1}
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-$(nproc)}   # like Kelpie, which runs one I/O lane per CPU
 STARTS=${BENCH_STARTS:-10}
 BUDGET_S=${BENCH_BUDGET_S:-840}
 POOL=${BENCH_POOL:-1}      # bodies per kelpie-load run: 1 = exactly the body wrk sends (same bytes, same headers)
@@ -126,7 +126,11 @@ record_run() {  # record_run TARGET WORKLOAD TOOL MODE FILE EVENTS_PER_REQUEST C
     "$@" >> "$WORK/runs.jsonl"
 }
 
-closed_rps() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["requests_per_second"])' "$1" 2>/dev/null || echo 0; }
+# The sustainable maximum of a closed-loop run in requests/s: accepted events/s over events per request, so
+# refused requests (503 when Kelpie's queue is full) do not count towards it.
+closed_rps() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"]["events_per_second"] / max(1, d["batch_size"]))' "$1" 2>/dev/null || echo 0
+}
 
 # drive TARGET_NAME PORT WORKLOAD_SPEC [with_steps]: closed loop (kelpie-load, wrk; REPEATS times each),
 # open loop at 50 % of the best closed-loop rate, and optionally open-loop steps at 10–90 % of it.
@@ -159,7 +163,7 @@ drive() {
   max=$(closed_rps "$out-kl-closed.json")
   half=$(python3 -c "print(round(float('$max') * 0.5, 1))")
   if python3 -c "import sys; sys.exit(0 if float('$half') > 0 else 1)"; then
-    log "$target / $name: kelpie-load open loop at $half req/s (50 % of $max)"
+    log "$target / $name: kelpie-load open loop at $half req/s (50 % of the accepted maximum, $max req/s)"
     # shellcheck disable=SC2086
     timeout 120 "$LOAD" run --target "http://127.0.0.1:$port" $args --connections "$conns" --threads "$THREADS" \
       --rate "$half" --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-open50.json" \
