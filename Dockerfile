@@ -26,7 +26,7 @@ FROM ${SWIFT_IMAGE} AS builder
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev librdkafka-dev binutils \
+      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev librdkafka-dev libyaml-dev binutils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependency resolution is its own layer: source edits do not refetch packages.
@@ -49,12 +49,13 @@ LABEL org.opencontainers.image.title="kelpie" \
       org.opencontainers.image.description="Honeycomb-compatible telemetry ingest server" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
-# Only the shared C libraries the binary links (the Swift runtime is linked statically).
+# Only the shared C libraries the binary links (the Swift runtime is linked statically);
+# libyaml for the --keys file, librdkafka for the Kafka sink.
 # Versions follow the bookworm suite, see the builder stage for why they are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 zlib1g libzstd1 libsimdjson14 librdkafka1 ca-certificates \
+      libssl3 zlib1g libzstd1 libsimdjson14 librdkafka1 libyaml-0-2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && groupadd --system --gid 10001 kelpie \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/kelpie --no-create-home \
