@@ -3,7 +3,7 @@ SWIFT ?= swift
 DATA_DIR ?= ./data
 LISTEN ?= 0.0.0.0:8080
 
-.PHONY: run build release test test-swift test-scripts bench bootstrap clean
+.PHONY: run build release test test-scripts bench bootstrap clean container-test check-deploy
 
 bootstrap:
 	@bash scripts/bootstrap.sh build
@@ -25,8 +25,18 @@ test:
 	@$(MAKE) --no-print-directory test-scripts
 
 # Checks that live outside Swift (deploy manifests, container lint, client SDKs); each script is self-contained.
+# They run the debug binaries `swift build --build-tests` just made.
 test-scripts:
-	@set -e; for t in tests/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; bash "$$t"; done
+	@set -e; for t in tests/*.sh; do [ -e "$$t" ] || continue; echo "== $$t"; \
+		KELPIE_BIN=$(CURDIR)/.build/debug/kelpie KELPIE_LOAD_BIN=$(CURDIR)/.build/debug/kelpie-load bash "$$t"; done
+
+# Static checks of Dockerfile and deploy/ only (also part of tests/deploy.sh).
+check-deploy:
+	bash scripts/check-deploy.sh
+
+# Builds the runtime image with buildah on a debootstrapped base and runs it with podman (needs root).
+container-test:
+	bash scripts/container-test.sh
 
 bench:
 	@bash scripts/bootstrap.sh bench

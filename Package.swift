@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "CSimdJSON",
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "KelpieApp",
             dependencies: [
-                "HTTPServer", "Ingest", "Pipeline",
+                "HTTPServer", "Ingest", "Pipeline", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -65,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "kelpie",
             dependencies: [
-                "KelpieApp", "Pipeline", "DispatchSockets",
+                "KelpieApp", "Pipeline", "DispatchSockets", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -17,6 +17,12 @@ public struct AppConfiguration: Sendable {
     public var maxBodyBytes: Int = 10 * 1024 * 1024
     /// Largest body after Content-Encoding is undone: past it, 413 (gzip/zstd bombs stop here).
     public var maxDecodedBodyBytes: Int = 20 * 1024 * 1024
+    /// Largest raw (possibly compressed) body of `/1/events`, Honeycomb's documented 1 MB.
+    public var maxEventBodyBytes: Int = 1_000_000
+    /// The API key file (JSON or YAML); nil runs open: any non-empty key is accepted.
+    public var keysPath: String?
+    /// How often the key file is checked for changes (SIGHUP reloads at once).
+    public var keyReloadInterval: Duration = .seconds(2)
     public var maxHeaderBytes: Int = 32 * 1024
     public var maxHeaderCount: Int = 100
     public var maxRequestLineBytes: Int = 8 * 1024

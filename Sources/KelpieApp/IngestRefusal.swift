@@ -1,6 +1,8 @@
 /// Why a whole ingest request was refused; the `reason` label of `kelpie_ingest_refusals_total`.
 public enum IngestRefusal: String, Sendable, CaseIterable {
     case unauthorized
+    case forbidden
+    case invalidDataset = "invalid_dataset"
     case emptyBody = "empty_body"
     case malformed
     case bodyTooLarge = "body_too_large"

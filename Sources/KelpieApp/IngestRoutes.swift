@@ -14,15 +14,22 @@ final class IngestRoutes: Sendable {
     private let pipeline: EventPipeline
     private let decoder: HoneycombDecoder
     private let metrics: KelpieMetrics
+    private let keys: APIKeyStore
     private let maxDecodedBodyBytes: Int
+    private let maxEventBodyBytes: Int
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
 
-    init(pipeline: EventPipeline, decoder: HoneycombDecoder, metrics: KelpieMetrics, maxDecodedBodyBytes: Int) {
+    init(
+        pipeline: EventPipeline, decoder: HoneycombDecoder, metrics: KelpieMetrics, keys: APIKeyStore,
+        maxDecodedBodyBytes: Int, maxEventBodyBytes: Int
+    ) {
         self.pipeline = pipeline
         self.decoder = decoder
         self.metrics = metrics
+        self.keys = keys
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
+        self.maxEventBodyBytes = maxEventBodyBytes
     }
 
     var routes: [Route] {
@@ -57,6 +64,12 @@ final class IngestRoutes: Sendable {
     }
 
     private func single(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
+        // Honeycomb documents 1 MB as the raw (possibly compressed) body limit of /1/events.
+        guard request.body.count <= maxEventBodyBytes else {
+            metrics.recordRefusal(.bodyTooLarge)
+            writer.send(.jsonError(.contentTooLarge, "Request body is too large."))
+            return
+        }
         guard let (dataset, keyID, body) = admit(request, writer) else { return }
         let batch: EventBatch
         do {
@@ -77,13 +90,15 @@ final class IngestRoutes: Sendable {
 
     /// Authentication and content decoding, common to both routes. Answers and returns nil on refusal.
     private func admit(_ request: HTTPRequest, _ writer: HTTPResponseWriter) -> (String, String, [UInt8])? {
-        guard let key = Self.apiKey(request.head.headers) else {
-            metrics.recordRefusal(.unauthorized)
-            writer.send(.jsonError(.unauthorized, Self.unknownKeyMessage))
+        guard let entry = authorize(request, writer) else { return nil }
+        guard let dataset = DatasetName.validate(request.parameters["dataset"] ?? "") else {
+            metrics.recordRefusal(.invalidDataset)
+            writer.send(.jsonError(.badRequest, DatasetName.invalidMessage))
             return nil
         }
-        guard let dataset = request.parameters["dataset"] else {
-            writer.send(.jsonError(.notFound, "dataset not found"))
+        guard entry.permits(dataset: dataset) else {
+            metrics.recordRefusal(.forbidden)
+            writer.send(.jsonError(.forbidden, "API key is not permitted to send to dataset '\(dataset)'"))
             return nil
         }
         guard !request.body.isEmpty else {
@@ -110,7 +125,22 @@ final class IngestRoutes: Sendable {
             return nil
         }
         metrics.recordBytes(wire: request.body.count, decoded: body.count)
-        return (dataset, APIKeyID.of(key), body)
+        return (dataset, entry.keyID, body)
+    }
+
+    /// The key must be known and allowed to send events; answers 401/403 and returns nil otherwise.
+    func authorize(_ request: HTTPRequest, _ writer: HTTPResponseWriter) -> APIKeyEntry? {
+        guard let key = Self.apiKey(request.head.headers), case .admitted(let entry) = keys.authenticate(key) else {
+            metrics.recordRefusal(.unauthorized)
+            writer.send(.jsonError(.unauthorized, Self.unknownKeyMessage))
+            return nil
+        }
+        guard entry.sendEvents else {
+            metrics.recordRefusal(.forbidden)
+            writer.send(.jsonError(.forbidden, "API key is not permitted to send events"))
+            return nil
+        }
+        return entry
     }
 
     /// Hands the batch to the pipeline; `success` builds the answer once it is acknowledged.

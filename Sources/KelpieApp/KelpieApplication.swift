@@ -15,6 +15,7 @@ public final class KelpieApplication: Sendable {
     private let pipeline: EventPipeline
     private let server: Server
     private let health: HealthRoutes
+    private let keys: APIKeyStore
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
@@ -28,12 +29,27 @@ public final class KelpieApplication: Sendable {
         let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
         self.pipeline = pipeline
 
+        let keys: APIKeyStore
+        do {
+            keys = try APIKeyStore(path: configuration.keysPath, logger: logger, metrics: metrics)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+        self.keys = keys
+        if keys.isOpen {
+            logger.warning("no key file given (--keys): accepting any non-empty API key")
+        } else {
+            logger.info("key file loaded", metadata: ["path": "\(configuration.keysPath ?? "")", "keys": "\(keys.keyCount)"])
+        }
+
         var limits = IngestLimits()
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
-            pipeline: pipeline, decoder: HoneycombDecoder(limits: limits), metrics: metrics,
-            maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+            pipeline: pipeline, decoder: HoneycombDecoder(limits: limits), metrics: metrics, keys: keys,
+            maxDecodedBodyBytes: configuration.maxDecodedBodyBytes,
+            maxEventBodyBytes: configuration.maxEventBodyBytes
         )
+        let auth = AuthRoutes(keys: keys, metrics: metrics)
         // The lanes' heartbeats come from the server, which needs the router first: late-bound.
         let serverBox = ServerBox()
         let health = HealthRoutes(
@@ -43,7 +59,7 @@ public final class KelpieApplication: Sendable {
             queueCapacityBytes: configuration.maxQueuedBytes
         )
         self.health = health
-        let router = Router(ingest.routes + health.routes)
+        let router = Router(CORS.wrap(ingest.routes + auth.routes) + health.routes)
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger
@@ -56,6 +72,7 @@ public final class KelpieApplication: Sendable {
     @discardableResult
     public func start() throws -> SocketAddress {
         pipeline.start()
+        keys.watch(every: configuration.keyReloadInterval)
         let address = try server.start()
         state.isListening = true
         metrics.ready.set(to: 1)
@@ -73,6 +90,13 @@ public final class KelpieApplication: Sendable {
     }
 
     public var isReady: Bool { health.readinessReasons().isEmpty }
+
+    /// Re-reads the key file now (the executable calls this on SIGHUP). False when it failed to load and
+    /// the previous keys stay in force.
+    @discardableResult
+    public func reloadKeys() -> Bool {
+        keys.path == nil ? true : keys.reload()
+    }
 
     /// The graceful sequence: readiness 503 → keep serving for the drain delay → stop accepting → let
     /// in-flight requests finish (idle connections close) → flush and fsync the pipeline → close the rest.
@@ -97,6 +121,7 @@ public final class KelpieApplication: Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             server.shutdown { done.resume() }
         }
+        keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }
 }

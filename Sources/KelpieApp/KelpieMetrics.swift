@@ -38,6 +38,10 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
     let walSegmentsDeleted: Counter
     let groupCommitRequests: ValueHistogram
 
+    // Keys
+    let keyReloads: Counter
+    let keyReloadErrors: Counter
+
     // Process
     let ready: Gauge
     let draining: Gauge
@@ -89,6 +93,8 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
             descriptor: Self.name("wal", "group_commit_requests", "", "Requests acknowledged by one fdatasync."),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
         )
+        keyReloads = registry.makeCounter(descriptor: Self.name("keys", "reloads", "total", "Successful reloads of the API key file."))
+        keyReloadErrors = registry.makeCounter(descriptor: Self.name("keys", "reload_errors", "total", "Failed reloads of the API key file; the previous keys stayed in force."))
         ready = registry.makeGauge(descriptor: Self.name(nil, "ready", "", "1 while /readyz answers 200."))
         draining = registry.makeGauge(descriptor: Self.name(nil, "draining", "", "1 once a graceful shutdown has begun."))
         residentMemory = registry.makeGauge(descriptor: MetricNameDescriptor(

@@ -7,7 +7,7 @@ struct Kelpie: AsyncParsableCommand {
         commandName: "kelpie",
         abstract: "A Honeycomb-compatible event ingest server.",
         version: KelpieVersion.current,
-        subcommands: [Serve.self, Spool.self],
+        subcommands: [Serve.self, Spool.self, Keys.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -56,6 +56,10 @@ struct Serve: AsyncParsableCommand {
     var drainDelay: String?
     @Option(help: "After the drain delay, bound on finishing requests and the final fsync. Env: KELPIE_SHUTDOWN_TIMEOUT. Default 20s.")
     var shutdownTimeout: String?
+    @Option(help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
+    var keys: String?
+    @Option(help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
+    var maxEventBodyBytes: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -93,6 +97,8 @@ struct Serve: AsyncParsableCommand {
         if let v = try parse(retentionMaxBytes, "KELPIE_RETENTION_MAX_BYTES", "size", bytes) { config.retentionMaxBytes = Int64(v) }
         if let v = try parse(drainDelay, "KELPIE_DRAIN_DELAY", "duration", duration) { config.drainDelay = v }
         if let v = try parse(shutdownTimeout, "KELPIE_SHUTDOWN_TIMEOUT", "duration", duration) { config.shutdownTimeout = v }
+        if let path = value(keys, "KELPIE_KEYS") { config.keysPath = path }
+        if let v = try parse(maxEventBodyBytes, "KELPIE_MAX_EVENT_BODY_BYTES", "size", bytes) { config.maxEventBodyBytes = v }
         let level = try parse(logLevel, "KELPIE_LOG_LEVEL", "log level", { Logger.Level(rawValue: $0) }) ?? .info
         do {
             try config.validate()
@@ -112,7 +118,9 @@ struct Serve: AsyncParsableCommand {
             logger.critical("start failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        let reloads = ReloadSignal { app.reloadKeys() }
         let signal = await ShutdownSignal.wait()
+        reloads.cancel()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
         await app.shutdown()
     }

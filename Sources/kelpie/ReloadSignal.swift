@@ -1,0 +1,21 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls `reload` on every SIGHUP until cancelled (the key file's "reload now").
+final class ReloadSignal: Sendable {
+    private nonisolated(unsafe) let source: any DispatchSourceSignal
+
+    init(reload: @escaping @Sendable () -> Void) {
+        signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "kelpie.sighup"))
+        source.setEventHandler(handler: reload)
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+    }
+}
