@@ -6,7 +6,8 @@ import Testing
 extension SocketServerTests {
     @Test(arguments: IOBackendKind.allCases)
     func twoThousandConnectionsLeakNoDescriptors(backend: IOBackendKind) async throws {
-        let descriptorsBefore = ProcessDescriptors.openCount()
+        let descriptorsBefore = try await descriptorBaseline()
+        let openBefore = ProcessDescriptors.describeOpen()
         try await withServer(backend: backend) { running in
             for index in 0..<2000 {
                 let client = try TestClient(connectingTo: running.address)
@@ -21,13 +22,13 @@ extension SocketServerTests {
             #expect(serverSockets.count == 1 && serverSockets[0].isListening, "only the listener is left")
         }
         #expect(await waitUntil(timeout: .seconds(3)) { ProcessDescriptors.openCount() <= descriptorsBefore },
-                "descriptors before: \(descriptorsBefore), after: \(ProcessDescriptors.openCount())")
+                "new descriptors: \(ProcessDescriptors.describeOpen().filter { openBefore[$0.key] != $0.value })")
     }
 
     /// Client closes (FIN or RST) while the server writes; server closes while the client sends.
     @Test(arguments: IOBackendKind.allCases)
     func closesRacingActivityNeitherCrashNorLeak(backend: IOBackendKind) async throws {
-        let descriptorsBefore = ProcessDescriptors.openCount()
+        let descriptorsBefore = try await descriptorBaseline()
         var script = HandlerScript()
         script.onRead = { connection, bytes, _ in
             switch bytes.first {
@@ -189,7 +190,7 @@ extension SocketServerTests {
 
     @Test(arguments: IOBackendKind.allCases)
     func shutdownClosesEveryDescriptor(backend: IOBackendKind) async throws {
-        let descriptorsBefore = ProcessDescriptors.openCount()
+        let descriptorsBefore = try await descriptorBaseline()
         let events = ServerEvents()
         var script = HandlerScript()
         script.onRead = { connection, _, _ in

@@ -10,8 +10,22 @@ enum ProcessDescriptors {
         let isListening: Bool
     }
 
+    /// Open descriptors, not counting timerfds: libdispatch opens one per clock kind the first time
+    /// any timer on that clock is armed (Swift concurrency and Swift Testing arm timers too) and
+    /// keeps it; nothing in DispatchSockets opens a timerfd.
     static func openCount() -> Int {
-        descriptors().count
+        describeOpen().values.filter { $0 != "anon_inode:[timerfd]" }.count
+    }
+
+    /// "fd -> link target" for every open descriptor, for failure messages.
+    static func describeOpen() -> [Int32: String] {
+        var result: [Int32: String] = [:]
+        for fd in descriptors() {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let length = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+            result[fd] = length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        }
+        return result
     }
 
     /// Server-side sockets (local port == `port`) held by this process.

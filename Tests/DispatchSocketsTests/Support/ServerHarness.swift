@@ -59,3 +59,19 @@ func withServer(
     #expect(server.openConnectionCount == 0)
     if let bodyError { throw bodyError }
 }
+
+/// This process's open descriptor count, after running one short server cycle per backend so that
+/// descriptors the runtime opens once and keeps (libdispatch's own epoll fd, eventfd and timerfds,
+/// created on first use of a timer or source) are not mistaken for leaks.
+func descriptorBaseline() async throws -> Int {
+    for backend in IOBackendKind.allCases {
+        try await withServer(backend: backend) { running in
+            let client = try TestClient(connectingTo: running.address)
+            try client.send("warm")
+            _ = try client.receive(exactly: 4)
+            client.close()
+            _ = await waitUntil { running.events.closedCount == 1 }
+        }
+    }
+    return ProcessDescriptors.openCount()
+}
