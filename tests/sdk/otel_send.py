@@ -69,12 +69,23 @@ def scope_dict(scope):
     }
 
 
-class Recorder:
+class Recorder(logging.Handler):
+    """Collects what the exporters were handed, their results, and their own warning/error messages."""
+
     def __init__(self):
+        super().__init__(level=logging.WARNING)
         self.spans = []
         self.logs = []
         self.metrics = []
         self.exports = {"traces": [], "logs": [], "metrics": []}
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append((record.name, record.getMessage()[:200]))
+
+    def messages_about(self, signal):
+        module = {"traces": "trace_exporter", "logs": "_log_exporter", "metrics": "metric_exporter"}[signal]
+        return [message for name, message in self.messages if module in name] or [m for _, m in self.messages]
 
 
 RECORDER = Recorder()
@@ -292,7 +303,9 @@ def main():
     parser.add_argument("--signals", default="traces,logs,metrics")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)  # failures are reported as check lines
+    sdk_logger = logging.getLogger("opentelemetry")  # its warnings go into the check lines, not stderr
+    sdk_logger.propagate = False
+    sdk_logger.addHandler(RECORDER)
 
     resource = Resource.create({
         "service.name": args.service_name,
@@ -323,7 +336,7 @@ def main():
         if results and all(result == "SUCCESS" for result in results):
             print(f"ok   - {label} ({len(results)} exports)")
         else:
-            print(f"FAIL - {label}: {results or 'nothing exported'}")
+            print(f"FAIL - {label}: {results or 'nothing exported'}; SDK said: {RECORDER.messages_about(signal)[:2]}")
 
 
 if __name__ == "__main__":
