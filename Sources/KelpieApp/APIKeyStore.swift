@@ -62,6 +62,8 @@ final class APIKeyStore: Sendable {
             metrics.keyReloads.increment()
             return true
         } catch {
+            // Remember the broken version too, so it is reported once, not on every poll.
+            if let path { fileState.withLock { $0 = FileIdentity(path: path) } }
             logger.error("key file reload failed; previous keys stay in force", metadata: ["path": "\(path ?? "")", "error": "\(error)"])
             metrics.keyReloadErrors.increment()
             return false
