@@ -64,6 +64,11 @@ final class EpollLaneLoop: LaneEventLoop, @unchecked Sendable {
         lane.queue.async { self.runTurn() }
     }
 
+    /// The loop's own descriptors (epoll, eventfd) while running; for leak diagnostics.
+    var ownDescriptors: [Int32] {
+        [epollDescriptor, wakeDescriptor].filter { $0 >= 0 }
+    }
+
     func makeChannel(fileDescriptor: Int32, target: any ReadinessTarget) -> any ReadinessChannel {
         EpollChannel(loop: self, fileDescriptor: fileDescriptor, target: target)
     }

@@ -90,6 +90,16 @@ enum Syscalls {
         }
     }
 
+    /// Whether two descriptors share one open file description (kcmp); nil when kcmp is unavailable.
+    /// Diagnostics only: tells a leaked descriptor from a number that was closed and reused.
+    static func isSameOpenFile(_ first: Int32, _ second: Int32) -> Bool? {
+        switch kelpie_same_open_file(first, second) {
+        case 1: return true
+        case 0: return false
+        default: return nil
+        }
+    }
+
     /// close(2) is not retried on EINTR: Linux releases the descriptor even then.
     static func close(_ fd: Int32) {
         _ = Glibc.close(fd)

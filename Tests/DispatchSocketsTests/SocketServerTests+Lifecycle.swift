@@ -7,8 +7,9 @@ extension SocketServerTests {
     @Test(arguments: IOBackendKind.allCases)
     func twoThousandConnectionsLeakNoDescriptors(backend: IOBackendKind) async throws {
         let descriptorsBefore = try await descriptorBaseline()
-        let openBefore = ProcessDescriptors.describeOpen()
+        var leakCheck: DescriptorLeakCheck?
         try await withServer(backend: backend) { running in
+            leakCheck = running.leakCheck
             for index in 0..<2000 {
                 let client = try TestClient(connectingTo: running.address)
                 try client.send([UInt8(truncatingIfNeeded: index)])
@@ -21,8 +22,7 @@ extension SocketServerTests {
             let serverSockets = ProcessDescriptors.serverSockets(port: running.address.port)
             #expect(serverSockets.count == 1 && serverSockets[0].isListening, "only the listener is left")
         }
-        #expect(await waitUntil(timeout: .seconds(3)) { ProcessDescriptors.openCount() <= descriptorsBefore },
-                "new descriptors: \(ProcessDescriptors.describeOpen().filter { openBefore[$0.key] != $0.value })")
+        await expectProcessDescriptorCountSettles(baseline: descriptorsBefore, leakCheck: try #require(leakCheck))
     }
 
     /// Client closes (FIN or RST) while the server writes; server closes while the client sends.
@@ -41,7 +41,9 @@ extension SocketServerTests {
                 connection.write(bytes)
             }
         }
+        var leakCheck: DescriptorLeakCheck?
         try await withServer(backend: backend, script: script) { running in
+            leakCheck = running.leakCheck
             let address = running.address
             let perWorker = 500
             let workers = 4
@@ -83,7 +85,7 @@ extension SocketServerTests {
             try client.send("still alive")
             #expect(try client.receiveString(exactly: 11) == "still alive")
         }
-        #expect(await waitUntil(timeout: .seconds(3)) { ProcessDescriptors.openCount() <= descriptorsBefore })
+        await expectProcessDescriptorCountSettles(baseline: descriptorsBefore, leakCheck: try #require(leakCheck))
     }
 
     /// The server closes a connection (with and without a write source) and new connections take
@@ -200,13 +202,15 @@ extension SocketServerTests {
         let finalScript = script
         let server = SocketServer(configuration: configuration) { _ in ScriptedHandler(events: events, script: finalScript) }
         let address = try server.start()
+        let leakCheck = DescriptorLeakCheck(server: server, port: address.port)
+        #expect(leakCheck.trackedLaneDescriptorCount == (backend == .epoll ? 4 : 0), "epoll and eventfd per lane")
         let clients = try (0..<20).map { _ in try TestClient(connectingTo: address) }
         try clients[0].send("fill")
         #expect(await waitUntil { events.openedCount == 20 })
         #expect(await shutDown(server))
         #expect(events.closedCount == 20)
         #expect(server.openConnectionCount == 0)
-        #expect(ProcessDescriptors.serverSockets(port: address.port).isEmpty)
+        #expect(leakCheck.leaks().isEmpty, "completion comes after every descriptor is closed: \(leakCheck.leaks())")
         for client in clients {
             var sawEnd = false
             do { _ = try client.receiveUntilEOF(); sawEnd = true } catch TestClientError.connectionReset { sawEnd = true }
@@ -216,8 +220,7 @@ extension SocketServerTests {
             _ = try TestClient(connectingTo: address)
         }
         for client in clients { client.close() }
-        #expect(await waitUntil(timeout: .seconds(3)) { ProcessDescriptors.openCount() <= descriptorsBefore },
-                "lanes' epoll/eventfd descriptors, the listener and all connections are closed")
+        await expectProcessDescriptorCountSettles(baseline: descriptorsBefore, leakCheck: leakCheck)
         #expect(await shutDown(server), "a second shutdown completes too")
     }
 
