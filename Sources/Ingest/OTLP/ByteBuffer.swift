@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A growable byte buffer on malloc'd memory, for building JSON and protobuf output without Array's
+/// per-append uniqueness checks. A plain value holding a pointer: the owner calls ``deallocate()``
+/// exactly once (the decoders do it with `defer`), and copies must not outlive that.
+struct ByteBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    var count: Int
+    private(set) var capacity: Int
+
+    static let minimumCapacityBytes = 256
+
+    init(capacity: Int) {
+        let capacity = max(capacity, Self.minimumCapacityBytes)
+        guard let memory = malloc(capacity) else { fatalError("out of memory") }
+        base = memory.assumingMemoryBound(to: UInt8.self)
+        count = 0
+        self.capacity = capacity
+    }
+
+    func deallocate() { free(base) }
+
+    @inline(__always)
+    mutating func reserve(_ extra: Int) {
+        if count &+ extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        guard let memory = realloc(base, newCapacity) else { fatalError("out of memory") }
+        base = memory.assumingMemoryBound(to: UInt8.self)
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafePointer<UInt8>, count length: Int) {
+        guard length > 0 else { return }
+        reserve(length)
+        (base + count).update(from: bytes, count: length)
+        count &+= length
+    }
+
+    @inline(__always)
+    mutating func append(_ text: StaticString) {
+        append(text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    mutating func append(contentsOf bytes: some Sequence<UInt8>) {
+        for byte in bytes { append(byte) }
+    }
+
+    /// Appends the bytes of another buffer's range.
+    mutating func append(_ other: ByteBuffer, range: Range<Int>) {
+        append(other.base + range.lowerBound, count: range.count)
+    }
+
+    /// Decimal digits of a signed integer.
+    mutating func appendInt(_ value: Int64) {
+        reserve(20)
+        var magnitude = value.magnitude
+        if value < 0 {
+            base[count] = UInt8(ascii: "-")
+            count += 1
+        }
+        appendUnsigned(&magnitude)
+    }
+
+    mutating func appendUInt(_ value: UInt64) {
+        reserve(20)
+        var magnitude = value
+        appendUnsigned(&magnitude)
+    }
+
+    private mutating func appendUnsigned(_ value: inout UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, written back to front
+        let written: Int = withUnsafeMutableBytes(of: &digits) { scratch in
+            var index = 24
+            repeat {
+                index -= 1
+                scratch[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value != 0
+            let length = 24 - index
+            (base + count).update(
+                from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + index, count: length)
+            return length
+        }
+        count += written
+    }
+
+    /// A copy of the bytes as an array.
+    func makeArray() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { buffer.baseAddress!.update(from: base, count: count) }
+            initialized = count
+        }
+    }
+
+    func bytesEqual(_ range: Range<Int>, _ other: UnsafePointer<UInt8>, _ otherCount: Int) -> Bool {
+        range.count == otherCount && memcmp(base + range.lowerBound, other, otherCount) == 0
+    }
+}
