@@ -80,6 +80,37 @@ struct SocketServerTests {
         }
     }
 
+    /// The response fits in the socket buffers, so the flushing close reaches shutdown(SHUT_WR) at
+    /// once while the client has read nothing. Input the client sends afterwards must not meet a
+    /// closed socket (which answers with RST and makes the client lose the unread response): the
+    /// server keeps reading and discarding until the client's FIN.
+    @Test(arguments: IOBackendKind.allCases)
+    func flushingCloseLingersSoLateInputDoesNotResetTheResponse(backend: IOBackendKind) async throws {
+        let payloadBytes = 200_000
+        var script = HandlerScript()
+        script.onOpen = { connection, _ in
+            connection.write(Self.pattern(count: payloadBytes))
+            connection.close(flushingOutput: true)
+        }
+        try await withServer(backend: backend, script: script) { running in
+            let client = try TestClient(connectingTo: running.address)
+            try await Task.sleep(for: .milliseconds(100))  // the server has shut down its write side
+            try client.send([UInt8](repeating: 1, count: 1000))
+            try await Task.sleep(for: .milliseconds(100))  // a reset, if any, has arrived by now
+            var offset = 0
+            var mismatches = 0
+            let received = try client.receiveUntilEOF { chunk in
+                if !Self.matchesPattern(chunk, at: offset) { mismatches += 1 }
+                offset += chunk.count
+            }
+            #expect(received == payloadBytes)
+            #expect(mismatches == 0)
+            #expect(running.events.closedCount == 0, "still lingering until our FIN")
+            client.close()
+            #expect(await waitUntil { running.events.closedCount == 1 })
+        }
+    }
+
     @Test(arguments: IOBackendKind.allCases)
     func keepAliveThousandRoundTrips(backend: IOBackendKind) async throws {
         try await withServer(backend: backend) { running in
