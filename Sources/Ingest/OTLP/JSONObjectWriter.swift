@@ -60,6 +60,7 @@ struct JSONObjectWriter {
     /// Writes `,"` + key + `":` unless the key is already in the object; false means skip the value.
     @inline(__always)
     private mutating func beginField(_ writeKey: (inout ByteBuffer) -> Void) -> Bool {
+        if isRecording { closeEntry() }  // the previous entry's value ends here
         let mark = out.count
         if !isRecording && fieldCount > 0 { out.append(UInt8(ascii: ",")) }
         out.append(UInt8(ascii: "\""))
@@ -73,10 +74,7 @@ struct JSONObjectWriter {
         }
         out.append("\":")
         fieldCount += 1
-        if isRecording {
-            closeEntry()
-            openEntry = (mark, keyStart, keyLength, hash)
-        }
+        if isRecording { openEntry = (mark, keyStart, keyLength, hash) }
         return true
     }
 
