@@ -403,29 +403,59 @@ def check_logs(checks, run, expected, in_run):
 
 
 def check_metrics(checks, run, expected, in_run):
+    """Kelpie keeps one event per data point (docs/otlp.md): `metric.name`, `metric.type`, the value under the
+    metric's name (sum, gauge) or `<name>.count|.sum|.min|.max` (histogram), time truncated to the second."""
     dataset = expected["metrics_dataset"]
-    metrics = [event for event in in_run if event.get("dataset") == dataset]
-    problems = []
+    metrics = [event for event in in_run if event["data"].get("meta.signal_type") == "metric"]
+    points = [(metric, point) for metric in expected["metrics"] for point in metric["points"]]
+    problems = [f"metric {event['data'].get('metric.name')!r} in dataset {event.get('dataset')!r}"
+                for event in metrics if event.get("dataset") != dataset]
+    if len(metrics) != len(points):
+        problems.append(f"{len(metrics)} metric events stored, expected {len(points)} (one per exported data point)")
+    checks.report(f"otel {run} metrics: {len(points)} data points, one event each, dataset {dataset} "
+                  f"(x-honeycomb-dataset)", problems)
     if not metrics:
-        problems.append(f"no events with sdk.run={run} in dataset {dataset}")
-    for metric in expected["metrics"] if metrics else []:
-        for point in metric["points"]:
-            label = f"{metric['name']} {json.dumps(point['attributes'], sort_keys=True)}"
-            wanted = merged_attributes(metric["resource"], metric["scope"], point["attributes"])
-            if metric["type"] == "histogram":
-                wanted[f"{metric['name']}.count"] = point["count"]
-                wanted[f"{metric['name']}.sum"] = point["sum"]
-            else:
-                wanted[metric["name"]] = point["value"]
-            candidates = [event for event in metrics if all(
-                key in event["data"] and attribute_matches(value, event["data"][key]) for key, value in wanted.items())]
-            if not candidates:
-                own = {key: value for key, value in wanted.items() if key not in metric["resource"]}
-                near = [{key: value for key, value in event["data"].items() if key not in metric["resource"]}
-                        for event in metrics if any(key.startswith(metric["name"]) for key in event["data"])]
-                problems.append(f"{label}: no event with {json.dumps(own)[:200]} (+ resource attributes); "
-                                f"events naming it: {json.dumps(near[:1])[:300]}")
-    checks.report(f"otel {run} metrics: every data point's name, value and attributes in dataset {dataset}", problems)
+        return  # the field checks below would pass vacuously
+
+    problems = []
+    unmatched = list(metrics)
+    for metric, point in points:
+        name = metric["name"]
+        label = f"{name} {json.dumps(point['attributes'], sort_keys=True)}"
+        wanted = {
+            "metric.name": name,
+            "metric.type": metric["type"],
+            **merged_attributes(metric["resource"], metric["scope"], point["attributes"]),
+        }
+        if metric["unit"]:
+            wanted["metric.unit"] = metric["unit"]
+        if metric["type"] == "histogram":
+            for part in ("count", "sum", "min", "max"):
+                wanted[f"{name}.{part}"] = point[part]
+        else:
+            wanted[name] = point["value"]
+        second_ns = point["time_ns"] - point["time_ns"] % 10**9
+
+        def matches(event):
+            return all(key in event["data"] and attribute_matches(value, event["data"][key])
+                       for key, value in wanted.items())
+        candidate = next((event for event in unmatched if matches(event) and _time_is(event, second_ns)), None)
+        if candidate is None:
+            own = {key: value for key, value in wanted.items() if key not in metric["resource"]}
+            near = [{key: value for key, value in event["data"].items() if key not in metric["resource"]} | {"time": event.get("time")}
+                    for event in metrics if event["data"].get("metric.name") == name]
+            problems.append(f"{label}: no event with {json.dumps(own)[:240]} at second {second_ns // 10**9} "
+                            f"(+ resource attributes); stored for it: {json.dumps(near[:1])[:300]}")
+        else:
+            unmatched.remove(candidate)
+    checks.report(f"otel {run} metrics: name, type, unit, value(s), attributes and time of every data point", problems)
+
+
+def _time_is(event, expected_ns):
+    try:
+        return rfc3339_nanos(event.get("time", "")) == expected_ns
+    except (ValueError, IndexError):
+        return False
 
 
 def main():
