@@ -302,7 +302,9 @@ struct OTLPJSONTranscoder {
                 try literal("null")
                 return
             }
+            // proto3 JSON: repeated fields are arrays, others never are.
             guard first == UInt8(ascii: "[") else {
+                guard !field.isRepeated else { throw OTLPJSONError() }
                 try element(of: field, depth: depth)
                 return
             }

@@ -118,26 +118,27 @@ extension OTLPMapper {
         let rate = Int(sampleRate ?? 1)
         let spanTime = eventTime(summary.startNanos)
 
-        if summary.eventCount > 0 || summary.linkCount > 0 {
+        // All span events, then all links, whatever their order on the wire (husky).
+        for annotationField: UInt32 in [11, 13] where (annotationField == 11 ? summary.eventCount : summary.linkCount) > 0 {
             var annotations = ProtoReader(base: base, slice: span)
             while !annotations.isAtEnd {
                 let tag = try annotations.readTag()
-                switch tag.field {
-                case 11:
-                    guard let (range, time) = try mapSpanEvent(try annotations.slice(tag), of: summary, envelope: envelope) else {
-                        rejectItem(bodyStart: bodyStart, recordCount: recordCount, oversized: true)
-                        return
-                    }
-                    batches[currentBatch].records.append(EventRecord(timeUnixNanos: time, sampleRate: rate, dataRange: range))
-                case 13:
-                    guard let range = try mapSpanLink(try annotations.slice(tag), of: summary, envelope: envelope) else {
-                        rejectItem(bodyStart: bodyStart, recordCount: recordCount, oversized: true)
-                        return
-                    }
-                    batches[currentBatch].records.append(EventRecord(timeUnixNanos: spanTime, sampleRate: rate, dataRange: range))
-                default:
+                guard tag.field == annotationField else {
                     try annotations.skip(tag)
+                    continue
                 }
+                let annotation = try annotations.slice(tag)
+                let mapped: (Range<Int>, Int64)?
+                if annotationField == 11 {
+                    mapped = try mapSpanEvent(annotation, of: summary, envelope: envelope)
+                } else {
+                    mapped = try mapSpanLink(annotation, of: summary, envelope: envelope).map { ($0, spanTime) }
+                }
+                guard let (range, time) = mapped else {
+                    rejectItem(bodyStart: bodyStart, recordCount: recordCount, oversized: true)
+                    return
+                }
+                batches[currentBatch].records.append(EventRecord(timeUnixNanos: time, sampleRate: rate, dataRange: range))
             }
         }
         batches[currentBatch].records.append(EventRecord(timeUnixNanos: spanTime, sampleRate: rate, dataRange: spanRange))

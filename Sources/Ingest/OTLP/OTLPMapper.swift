@@ -77,7 +77,7 @@ struct OTLPMapper {
     func finish() -> OTLPDecodeResult {
         var result: [EventBatch] = []
         result.reserveCapacity(batches.count)
-        for (index, batch) in batches.enumerated() {
+        for (index, batch) in batches.enumerated() where !batch.records.isEmpty {
             let body = index == currentBatch ? writer.out : batch.body!
             result.append(EventBatch(dataset: batch.dataset, keyID: context.keyID, body: body.makeArray(), events: batch.records))
         }
