@@ -366,3 +366,26 @@ import Testing
         #expect(OTLPError.malformed.message == "failed to parse OTLP request body")
     }
 }
+
+/// The string escaper's eight-byte fast path agrees with a byte-by-byte reference on every position.
+@Suite struct OTLPStringEscapingTests {
+    @Test func escapingMatchesAReferenceAtEveryOffset() throws {
+        let specials: [UInt8] = [0x22, 0x5c, 0x0a, 0x01, 0x1f, 0x7f, 0xc3, 0xa9, 0xff, 0x20, 0x21, 0x5b, 0x5d]
+        for special in specials {
+            for position in 0..<20 {
+                var bytes = Array(repeating: UInt8(ascii: "a"), count: 20)
+                bytes[position] = special
+                var request = OTLPTestProto()
+                request.message(1) { resourceSpans in
+                    resourceSpans.message(2) { scopeSpans in
+                        scopeSpans.bytes(2, OTLPTestProto.span(name: "", extra: { $0.bytes(5, bytes) }))
+                    }
+                }
+                let result = try OTLPDecoderTests.decode(request.bytes)
+                let data = try #require(try OTLPDecoderTests.data(result).first)
+                let expected = String(decoding: bytes, as: UTF8.self)  // invalid UTF-8 → U+FFFD, as the decoder does
+                #expect(data["name"] == .string(expected), "byte \(special) at \(position)")
+            }
+        }
+    }
+}

@@ -11,7 +11,16 @@ enum JSONText {
         var index = 0
         var runStart = 0
         out.reserve(count + 2)
+        let raw = UnsafeRawPointer(bytes)
         while index < count {
+            // Eight bytes at a time while none needs attention (SWAR: no control byte, quote,
+            // backslash or non-ASCII byte in the word).
+            while index + 8 <= count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if Self.wordNeedsAttention(word) { break }
+                index += 8
+            }
+            guard index < count else { break }
             let byte = bytes[index]
             if byte >= 0x20 && byte < 0x80 && byte != 0x22 && byte != 0x5c {
                 index += 1
@@ -42,6 +51,20 @@ enum JSONText {
             runStart = index
         }
         out.append(bytes + runStart, count: index - runStart)
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of the word is < 0x20, `"`, `\` or ≥ 0x80.
+    @inline(__always)
+    static func wordNeedsAttention(_ word: UInt64) -> Bool {
+        let control = (word &- ones &* 0x20) & ~word
+        let quoteBytes = word ^ (ones &* 0x22)
+        let backslashBytes = word ^ (ones &* 0x5c)
+        let quote = (quoteBytes &- ones) & ~quoteBytes
+        let backslash = (backslashBytes &- ones) & ~backslashBytes
+        return (control | quote | backslash | word) & highBits != 0
     }
 
     /// Length of the valid UTF-8 sequence starting at a byte ≥ 0x80, or 0 if it is not valid
