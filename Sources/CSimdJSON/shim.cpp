@@ -213,23 +213,25 @@ bool checkLiteralToken(std::string_view token) {
     return word == "true" || word == "false" || word == "null";
 }
 
-WalkResult walkValue(od::value &value, size_t depth);
+WalkResult walkValue(od::value &value, size_t depth, size_t *longestString);
 
-/// Walks every field of an object whose own level is `depth`; counts fields when `count` is set.
-WalkResult walkFields(od::object &object, size_t depth, uint32_t *count) {
+/// Walks every field of an object whose own level is `depth`; counts fields when `count` is set, and
+/// records the longest string value (raw bytes) in `*longestString` when that is set.
+WalkResult walkFields(od::object &object, size_t depth, uint32_t *count, size_t *longestString) {
     for (auto fieldResult : object) {
         od::field field;
         if (std::move(fieldResult).get(field) != simdjson::SUCCESS) return walkSyntaxError;
         if (checkKey(field) == nullptr) return walkSyntaxError;
         if (count != nullptr) ++*count;
-        WalkResult result = walkValue(field.value(), depth);
+        WalkResult result = walkValue(field.value(), depth, longestString);
         if (result != walkOK) return result;
     }
     return walkOK;
 }
 
-/// Validates one value completely. `depth` is the level of the container holding it.
-WalkResult walkValue(od::value &value, size_t depth) {
+/// Validates one value completely. `depth` is the level of the container holding it. `longestString`,
+/// when set, is raised to the raw length of any longer string value met.
+WalkResult walkValue(od::value &value, size_t depth, size_t *longestString) {
     od::json_type type;
     if (value.type().get(type) != simdjson::SUCCESS) return walkSyntaxError;
     switch (type) {
@@ -237,7 +239,7 @@ WalkResult walkValue(od::value &value, size_t depth) {
         if (depth + 1 > kMaxEventDepth) return walkTooDeep;
         od::object object;
         if (value.get_object().get(object) != simdjson::SUCCESS) return walkSyntaxError;
-        return walkFields(object, depth + 1, nullptr);
+        return walkFields(object, depth + 1, nullptr, longestString);
     }
     case od::json_type::array: {
         if (depth + 1 > kMaxEventDepth) return walkTooDeep;
@@ -246,13 +248,21 @@ WalkResult walkValue(od::value &value, size_t depth) {
         for (auto elementResult : array) {
             od::value element;
             if (elementResult.get(element) != simdjson::SUCCESS) return walkSyntaxError;
-            WalkResult result = walkValue(element, depth + 1);
+            WalkResult result = walkValue(element, depth + 1, longestString);
             if (result != walkOK) return result;
         }
         return walkOK;
     }
-    case od::json_type::string:
-        return checkStringToken(value.raw_json_token()) != nullptr ? walkOK : walkSyntaxError;
+    case od::json_type::string: {
+        std::string_view token = value.raw_json_token();
+        const uint8_t *close = checkStringToken(token);
+        if (close == nullptr) return walkSyntaxError;
+        if (longestString != nullptr) {
+            size_t length = size_t(close - reinterpret_cast<const uint8_t *>(token.data())) - 1;
+            if (length > *longestString) *longestString = length;
+        }
+        return walkOK;
+    }
     case od::json_type::number:
         return checkNumberToken(value.raw_json_token()) != nullptr ? walkOK : walkSyntaxError;
     case od::json_type::boolean:
@@ -295,7 +305,7 @@ WalkResult readTime(od::value &value, kelpie_sj_event &event) {
     event.time_kind = KELPIE_SJ_TIME_OTHER;
     event.time_bytes = nullptr;
     event.time_length = 0;
-    return walkValue(value, 0);
+    return walkValue(value, 0, nullptr);
 }
 
 /// "samplerate": reports the number's kind and value; Swift decides what is acceptable.
@@ -303,7 +313,7 @@ WalkResult readSampleRate(od::value &value, kelpie_sj_event &event) {
     od::json_type type;
     if (value.type().get(type) != simdjson::SUCCESS) return walkSyntaxError;
     if (type != od::json_type::number) {
-        WalkResult result = walkValue(value, 0);
+        WalkResult result = walkValue(value, 0, nullptr);
         event.samplerate_kind = type == od::json_type::null ? KELPIE_SJ_SAMPLERATE_NULL : KELPIE_SJ_SAMPLERATE_NOT_NUMBER;
         return result;
     }
@@ -345,7 +355,7 @@ WalkResult readElement(od::document &document, const uint8_t *base, od::value &e
     if (element.type().get(type) != simdjson::SUCCESS) return walkSyntaxError;
     if (type != od::json_type::object) {
         event.status = KELPIE_SJ_EVENT_NOT_OBJECT;
-        return walkValue(element, 0) == walkSyntaxError ? walkSyntaxError : walkOK;
+        return walkValue(element, 0, nullptr) == walkSyntaxError ? walkSyntaxError : walkOK;
     }
     od::object object;
     if (element.get_object().get(object) != simdjson::SUCCESS) return walkSyntaxError;
@@ -369,13 +379,14 @@ WalkResult readElement(od::document &document, const uint8_t *base, od::value &e
             if (value.type().get(dataType) != simdjson::SUCCESS) return walkSyntaxError;
             dataIsObject = dataType == od::json_type::object;
             if (!dataIsObject) {
-                result = walkValue(value, 0);
+                result = walkValue(value, 0, nullptr);
             } else {
                 auto start = reinterpret_cast<const uint8_t *>(value.raw_json_token().data());
                 od::object data;
                 if (value.get_object().get(data) != simdjson::SUCCESS) return walkSyntaxError;
                 uint32_t count = 0;
-                result = walkFields(data, 1, &count);
+                size_t longestString = 0;
+                result = walkFields(data, 1, &count, &longestString);
                 if (result == walkOK) {
                     // The iterator now stands on the token after the closing brace (',' or '}').
                     const char *next = nullptr;
@@ -386,6 +397,7 @@ WalkResult readElement(od::document &document, const uint8_t *base, od::value &e
                     event.data_offset = size_t(start - base);
                     event.data_length = size_t(end - start);
                     event.data_field_count = count;
+                    event.data_max_string_length = longestString;
                 }
             }
         } else if (name == "time") {
@@ -393,7 +405,7 @@ WalkResult readElement(od::document &document, const uint8_t *base, od::value &e
         } else if (name == "samplerate") {
             result = readSampleRate(value, event);
         } else {
-            result = walkValue(value, 0);
+            result = walkValue(value, 0, nullptr);
         }
         if (result == walkTooDeep) {
             event.status = KELPIE_SJ_EVENT_TOO_DEEP;
@@ -484,7 +496,8 @@ int32_t parseObject(const uint8_t *json, size_t length, size_t capacity, kelpie_
         return KELPIE_SJ_DOC_MALFORMED;
     }
     uint32_t count = 0;
-    WalkResult result = walkFields(object, 1, &count);
+    size_t longestString = 0;
+    WalkResult result = walkFields(object, 1, &count, &longestString);
     if (result == walkTooDeep) {
         event->status = KELPIE_SJ_EVENT_TOO_DEEP;
         return KELPIE_SJ_DOC_OK;
@@ -498,6 +511,7 @@ int32_t parseObject(const uint8_t *json, size_t length, size_t capacity, kelpie_
     event->data_offset = size_t(start - json);
     event->data_length = size_t(end - start);
     event->data_field_count = count;
+    event->data_max_string_length = longestString;
     return KELPIE_SJ_DOC_OK;
 }
 

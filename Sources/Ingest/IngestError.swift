@@ -12,10 +12,16 @@ public enum IngestError: Error, Sendable, Equatable {
     case tooLarge
     /// 415: a `Content-Encoding` other than none, gzip or zstd.
     case unsupportedContentEncoding
+    /// 400, `/1/events` only: more than ``IngestLimits/maxFieldsPerEvent`` fields (in a batch this is the
+    /// per-event status with the same text).
+    case tooManyFields
+    /// 400, `/1/events` only: the event is over ``IngestLimits/maxEventBytes`` (in a batch this is the
+    /// per-event status with the same text).
+    case eventTooLarge
 
     public var status: Int {
         switch self {
-        case .emptyBody, .malformed: 400
+        case .emptyBody, .malformed, .tooManyFields, .eventTooLarge: 400
         case .tooLarge: 413
         case .unsupportedContentEncoding: 415
         }
@@ -27,6 +33,8 @@ public enum IngestError: Error, Sendable, Equatable {
         case .malformed: "Request body is malformed and cannot be read."
         case .tooLarge: "Request body is too large."
         case .unsupportedContentEncoding: "Unsupported Content-Encoding; use gzip, zstd or none."
+        case .tooManyFields: HoneycombDecoder.tooManyFieldsMessage
+        case .eventTooLarge: HoneycombDecoder.eventTooLargeMessage
         }
     }
 }

@@ -76,6 +76,10 @@ typedef struct kelpie_sj_event {
     int32_t time_kind;         ///< KELPIE_SJ_TIME_*
     int32_t samplerate_kind;   ///< KELPIE_SJ_SAMPLERATE_*
     uint32_t data_field_count; ///< top-level keys in "data" (duplicates counted each time)
+    /// Longest string VALUE anywhere inside "data" (keys excluded), in raw bytes between its quotes
+    /// (escapes as sent, so never less than its unescaped length). Lets the caller skip string-length
+    /// checks for events whose strings are all short.
+    size_t data_max_string_length;
     size_t data_offset;        ///< byte offset of data's '{' from `json`
     size_t data_length;        ///< bytes from '{' through the matching '}' inclusive
     const uint8_t *time_bytes; ///< see time_kind; valid until the next parse call on this thread

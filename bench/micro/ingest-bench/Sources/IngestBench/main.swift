@@ -1,5 +1,7 @@
 // Ingest micro-benchmark: HoneycombDecoder.decodeBatch on a 100-event (~50 KB) JSON batch, plain and
-// after gzip / zstd decoding. Prints MB/s (of decoded JSON) and events/s. Not a test; run in release:
+// after gzip / zstd decoding; then decodeMsgPackBatch on the same 100 events as libhoney-go writes them in
+// msgpack, against decodeBatch on the same events as libhoney-go's JSON. Prints MB/s (of decoded JSON)
+// and events/s. Not a test; run in release:
 //   cd bench/micro/ingest-bench && swift run -c release IngestBench [iterations]
 // (a standalone package: Sources/ holds symlinks to the repository's Ingest and C wrapper targets).
 import CZlib
@@ -105,4 +107,144 @@ for level: Int32 in [2, 3] {
         let body = try ContentDecoder.decode(compressed, encoding: .zstd, maxDecodedBytes: 20 << 20)
         return try decoder.decodeBatch(body: body, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
     }
+}
+
+// MARK: msgpack vs JSON, same events, libhoney-go shapes
+
+/// One field value of a benchmark event.
+enum BenchValue {
+    case string(String), int(Int), double(Double), bool(Bool), null, list([BenchValue]), object([(String, BenchValue)])
+}
+
+/// The same ~20 fields as makeBatch, as values.
+func benchEvent(_ index: Int) -> (data: [(String, BenchValue)], sampleRate: Int, nanos: Int64) {
+    let status = [200, 200, 200, 404, 500][index % 5]
+    let data: [(String, BenchValue)] = [
+        ("service.name", .string("checkout")), ("name", .string("GET /items/\(index)")),
+        ("trace.trace_id", .string("5b8aa5a2d2c872e8321cf37308d69df\(index % 10)")),
+        ("trace.span_id", .string("051581bf3cb55c1\(index % 10)")),
+        ("http.method", .string("GET")), ("http.status_code", .int(status)),
+        ("http.route", .string("/api/v1/items/{id}")), ("duration_ms", .double(Double(index % 97) * 1.37 + 0.25)),
+        ("db.rows", .int(index * 13 % 1000)), ("cache.hit", .bool(index % 3 == 0)), ("user.id", .string("user-\(index % 250)")),
+        ("region", .string("eu-west-1")), ("host.name", .string("web-\(index % 8)")),
+        ("error", status >= 500 ? .string("upstream timeout") : .null), ("retry", .int(index % 4)),
+        ("meta.version", .string("1.42.0")), ("tags", .list([.string("web"), .string("prod")])),
+        ("request", .object([("bytes", .int(512 + index)), ("gzip", .bool(true))])),
+    ]
+    return (data, index % 10 == 0 ? 10 : 1, 1_715_949_296_100_000_000 + Int64(index) * 1_234)
+}
+
+func appendJSON(_ value: BenchValue, to text: inout String) {
+    switch value {
+    case .string(let string): text += "\"" + string + "\""
+    case .int(let number): text += String(number)
+    case .double(let number): text += String(number)
+    case .bool(let flag): text += flag ? "true" : "false"
+    case .null: text += "null"
+    case .list(let items):
+        text += "["
+        for (offset, item) in items.enumerated() {
+            if offset > 0 { text += "," }
+            appendJSON(item, to: &text)
+        }
+        text += "]"
+    case .object(let fields):
+        text += "{"
+        for (offset, field) in fields.enumerated() {
+            if offset > 0 { text += "," }
+            text += "\"" + field.0 + "\":"
+            appendJSON(field.1, to: &text)
+        }
+        text += "}"
+    }
+}
+
+func appendBigEndian(_ value: UInt64, _ count: Int, to bytes: inout [UInt8]) {
+    for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64((count - 1 - index) * 8))) }
+}
+
+func appendMsgPackString(_ string: String, to bytes: inout [UInt8]) {
+    let utf8 = Array(string.utf8)
+    if utf8.count < 32 { bytes.append(0xA0 | UInt8(utf8.count)) } else { bytes += [0xD9, UInt8(utf8.count)] }
+    bytes += utf8
+}
+
+/// vmihailenco/msgpack's choices for Go values: int → smallest form, float64 → 0xcb, map16 from 16 keys.
+func appendMsgPack(_ value: BenchValue, to bytes: inout [UInt8]) {
+    switch value {
+    case .string(let string): appendMsgPackString(string, to: &bytes)
+    case .int(let number):
+        if number < 128 { bytes.append(UInt8(number)) } else { bytes.append(0xCD); appendBigEndian(UInt64(number), 2, to: &bytes) }
+    case .double(let number): bytes.append(0xCB); appendBigEndian(number.bitPattern, 8, to: &bytes)
+    case .bool(let flag): bytes.append(flag ? 0xC3 : 0xC2)
+    case .null: bytes.append(0xC0)
+    case .list(let items):
+        bytes.append(0x90 | UInt8(items.count))
+        for item in items { appendMsgPack(item, to: &bytes) }
+    case .object(let fields):
+        if fields.count < 16 { bytes.append(0x80 | UInt8(fields.count)) } else { bytes.append(0xDE); appendBigEndian(UInt64(fields.count), 2, to: &bytes) }
+        for field in fields {
+            appendMsgPackString(field.0, to: &bytes)
+            appendMsgPack(field.1, to: &bytes)
+        }
+    }
+}
+
+/// libhoney-go's JSON: {"data":{…},"samplerate":N (omitted when 1),"time":"RFC3339Nano"}; nil fields dropped.
+func libhoneyJSONBatch(events: Int) -> [UInt8] {
+    var text = "["
+    for index in 0..<events {
+        let event = benchEvent(index)
+        if index > 0 { text += "," }
+        text += "{\"data\":"
+        appendJSON(.object(event.data.filter { if case .null = $0.1 { false } else { true } }), to: &text)
+        if event.sampleRate != 1 { text += ",\"samplerate\":\(event.sampleRate)" }
+        text += ",\"time\":\"2024-05-17T12:34:56.\(event.nanos % 1_000_000_000)Z\"}"
+    }
+    return Array((text + "]").utf8)
+}
+
+/// libhoney-go's msgpack: fixmap {data, samplerate (omitted when 1), time as timestamp64 ext −1}; nil kept.
+func libhoneyMsgPackBatch(events: Int) -> [UInt8] {
+    var bytes: [UInt8] = [0xDC]
+    appendBigEndian(UInt64(events), 2, to: &bytes)
+    for index in 0..<events {
+        let event = benchEvent(index)
+        bytes.append(event.sampleRate != 1 ? 0x83 : 0x82)
+        appendMsgPackString("data", to: &bytes)
+        appendMsgPack(.object(event.data), to: &bytes)
+        if event.sampleRate != 1 {
+            appendMsgPackString("samplerate", to: &bytes)
+            bytes.append(UInt8(event.sampleRate))
+        }
+        appendMsgPackString("time", to: &bytes)
+        let seconds = UInt64(event.nanos / 1_000_000_000), nanos = UInt64(event.nanos % 1_000_000_000)
+        bytes += [0xD7, 0xFF]
+        appendBigEndian(nanos << 34 | seconds, 8, to: &bytes)
+    }
+    return bytes
+}
+
+let sameJSON = libhoneyJSONBatch(events: eventsPerBatch)
+let sameMsgPack = libhoneyMsgPackBatch(events: eventsPerBatch)
+let check = try decoder.decodeMsgPackBatch(body: sameMsgPack, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
+precondition(check.batch.events.count == eventsPerBatch, "msgpack batch must decode fully")
+print("\nsame \(eventsPerBatch) events: JSON \(sameJSON.count) bytes, msgpack \(sameMsgPack.count) bytes "
+    + "(stored JSON from msgpack \(check.batch.dataByteCount) bytes)")
+let paddedJSON = try ContentDecoder.decode(sameJSON, encoding: .identity, maxDecodedBytes: 1 << 30)
+try run("libhoney-go JSON: decodeBatch", wireBytes: sameJSON.count) {
+    try decoder.decodeBatch(body: paddedJSON, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
+}
+try run("libhoney-go msgpack: decodeMsgPackBatch", wireBytes: sameMsgPack.count) {
+    try decoder.decodeMsgPackBatch(body: sameMsgPack, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
+}
+let jsonZstd = zstd(sameJSON, level: 2)
+try run("libhoney-go JSON: zstd -2 decode + decodeBatch", wireBytes: jsonZstd.count) {
+    let body = try ContentDecoder.decode(jsonZstd, encoding: .zstd, maxDecodedBytes: 20 << 20)
+    return try decoder.decodeBatch(body: body, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
+}
+let msgpackZstd = zstd(sameMsgPack, level: 2)
+try run("libhoney-go msgpack: zstd -2 decode + decodeMsgPackBatch", wireBytes: msgpackZstd.count) {
+    let body = try ContentDecoder.decode(msgpackZstd, encoding: .zstd, maxDecodedBytes: 20 << 20)
+    return try decoder.decodeMsgPackBatch(body: body, dataset: "bench", keyID: "k", receiveTimeNanos: receiveTime)
 }
