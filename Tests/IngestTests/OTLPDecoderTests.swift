@@ -204,6 +204,22 @@ import Testing
         }
     }
 
+    /// Small spans under a big resource expand far past the in-place estimate (four output bytes per
+    /// input byte): the events move to a growable buffer and must come out intact.
+    @Test func requestsThatExpandPastTheEstimateStayIntact() throws {
+        let resource: [(String, Proto.Value)] = (0..<40).map { ("resource.attribute.\($0)", .string(String(repeating: "r", count: 60))) }
+        let spans = (0..<300).map { Proto.span(name: "s\($0)") }
+        let body = Proto.traceRequest([(attributes: resource + [("service.name", .string("wide"))], spans: spans)])
+        let result = try Self.decode(body)
+        #expect(result.acceptedItems == 300)
+        let batch = try #require(result.batches.first)
+        #expect(batch.body.count > body.count * 4 + 64 * 1024)
+        let events = try Self.data(result)
+        #expect(events.count == 300)
+        #expect(events.last?["name"] == .string("s299"))
+        #expect(events.last?["resource.attribute.39"] == .string(String(repeating: "r", count: 60)))
+    }
+
     @Test func invalidUTF8IsReplacedNotPassedThrough() throws {
         var request = Proto()
         request.message(1) { resourceSpans in

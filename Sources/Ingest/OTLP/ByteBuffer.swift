@@ -11,6 +11,9 @@ struct ByteBuffer {
     private(set) var base: UnsafeMutablePointer<UInt8>
     var count: Int
     private(set) var capacity: Int
+    /// False while writing into memory someone else owns (an array being initialised); the first
+    /// growth past it moves the bytes into malloc'd memory.
+    private(set) var ownsStorage = true
 
     static let minimumCapacityBytes = 256
 
@@ -22,7 +25,17 @@ struct ByteBuffer {
         self.capacity = capacity
     }
 
-    func deallocate() { free(base) }
+    /// Writes into `storage` (not owned, never freed by this buffer) until it is full.
+    init(borrowing storage: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        base = storage
+        count = 0
+        self.capacity = capacity
+        ownsStorage = false
+    }
+
+    func deallocate() {
+        if ownsStorage { free(base) }
+    }
 
     @inline(__always)
     mutating func reserve(_ extra: Int) {
@@ -30,10 +43,18 @@ struct ByteBuffer {
     }
 
     private mutating func grow(to needed: Int) {
-        var newCapacity = capacity * 2
+        var newCapacity = max(capacity * 2, Self.minimumCapacityBytes)
         while newCapacity < needed { newCapacity *= 2 }
-        guard let memory = realloc(base, newCapacity) else { fatalError("out of memory") }
-        base = memory.assumingMemoryBound(to: UInt8.self)
+        if ownsStorage {
+            guard let memory = realloc(base, newCapacity) else { fatalError("out of memory") }
+            base = memory.assumingMemoryBound(to: UInt8.self)
+        } else {
+            guard let memory = malloc(newCapacity) else { fatalError("out of memory") }
+            let moved = memory.assumingMemoryBound(to: UInt8.self)
+            moved.update(from: base, count: count)
+            base = moved
+            ownsStorage = true
+        }
         capacity = newCapacity
     }
 

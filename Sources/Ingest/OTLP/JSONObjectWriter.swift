@@ -18,6 +18,11 @@ struct JSONObjectWriter {
         isRecording = recording
     }
 
+    init(buffer: ByteBuffer) {
+        out = buffer
+        isRecording = false
+    }
+
     func deallocate() {
         out.deallocate()
         keys.deallocate()

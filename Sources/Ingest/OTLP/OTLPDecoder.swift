@@ -36,26 +36,46 @@ public struct OTLPDecoder: Sendable {
         }
     }
 
+    /// Output room reserved per input byte: flat JSON events run about three times the protobuf size
+    /// (resource attributes repeat in every event). Untouched capacity costs address space, not memory.
+    static let outputBytesPerInputByte = 4
+    static let outputSlackBytes = 64 * 1024
+
+    /// Maps wire bytes. The first dataset's events are written straight into the storage of the array
+    /// that becomes its body, so a request whose events fit the estimate is never copied; only when
+    /// they outgrow it (or for further datasets) are bytes copied once from a growable buffer.
     private func mapProtobuf(
         _ body: [UInt8], signal: OTLPSignal, context: OTLPRequestContext
     ) throws(OTLPError) -> OTLPDecodeResult {
         guard !body.isEmpty else {
             return OTLPDecodeResult(batches: [], acceptedItems: 0, rejectedItems: 0, rejectionMessage: nil)
         }
-        let outcome: Result<OTLPDecodeResult, ProtoWireError> = body.withUnsafeBufferPointer { buffer in
-            var mapper = OTLPMapper(
-                base: buffer.baseAddress!, bodyCount: buffer.count, limits: limits, context: context, signal: signal)
-            defer { mapper.deallocate() }
-            do throws(ProtoWireError) {
-                try mapper.map(ProtoSlice(start: 0, end: buffer.count))
-            } catch {
-                return .failure(error)
+        var outcome: Result<OTLPDecodeResult, ProtoWireError> = .failure(ProtoWireError())
+        var firstBodyInPlace = false
+        let estimate = min(body.count * Self.outputBytesPerInputByte + Self.outputSlackBytes, OTLPMapper.maxTotalEventBytes)
+        let firstBody = [UInt8](unsafeUninitializedCapacity: estimate) { storage, initialized in
+            initialized = 0
+            body.withUnsafeBufferPointer { buffer in
+                var mapper = OTLPMapper(
+                    base: buffer.baseAddress!, firstBody: ByteBuffer(borrowing: storage.baseAddress!, capacity: storage.count),
+                    limits: limits, context: context, signal: signal)
+                defer { mapper.deallocate() }
+                do throws(ProtoWireError) {
+                    try mapper.map(ProtoSlice(start: 0, end: buffer.count))
+                } catch {
+                    outcome = .failure(error)
+                    return
+                }
+                if let first = mapper.firstBatchBody, !first.ownsStorage {
+                    firstBodyInPlace = true
+                    initialized = first.count
+                }
+                outcome = .success(mapper.finish(firstBodyInPlace: firstBodyInPlace))
             }
-            return .success(mapper.finish())
         }
-        switch outcome {
-        case .success(let result): return result
-        case .failure: throw .malformed
-        }
+        guard case .success(var result) = outcome else { throw .malformed }
+        if firstBodyInPlace { result.batches[0].body = firstBody }
+        result.batches.removeAll { $0.events.isEmpty }
+        return result
     }
 }

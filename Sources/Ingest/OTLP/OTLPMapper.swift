@@ -38,14 +38,15 @@ struct OTLPMapper {
     static let unknownLogSourceDataset = "unknown_log_source"
     static let unknownMetricsDataset = "unknown_metrics"
 
-    init(base: UnsafePointer<UInt8>, bodyCount: Int, limits: OTLPLimits, context: OTLPRequestContext, signal: OTLPSignal) {
+    /// `firstBody` receives the first dataset's events: normally the storage of the array that becomes
+    /// that batch's body, so the common single-dataset request needs no copy (see ``OTLPDecoder``).
+    init(base: UnsafePointer<UInt8>, firstBody: ByteBuffer, limits: OTLPLimits, context: OTLPRequestContext, signal: OTLPSignal) {
         self.base = base
         self.limits = limits
         self.context = context
         self.signal = signal
         renderer = AttributeRenderer(base: base, limits: limits)
-        // Flat JSON events run about three times the protobuf size (resource attributes repeat).
-        writer = JSONObjectWriter(capacity: min(bodyCount * 3 + 1024, 64 * 1024 * 1024))
+        writer = JSONObjectWriter(buffer: firstBody)
     }
 
     /// Frees everything not handed out by ``finish()``.
@@ -73,13 +74,21 @@ struct OTLPMapper {
         }
     }
 
-    /// The result; the batches' bodies are copied out of the working buffers once.
-    func finish() -> OTLPDecodeResult {
+    /// The first batch's buffer (where its bytes are now) and whether it still is the borrowed storage.
+    var firstBatchBody: ByteBuffer? {
+        guard !batches.isEmpty else { return nil }
+        return currentBatch == 0 ? writer.out : batches[0].body
+    }
+
+    /// The result. Bodies are copied out of the working buffers, except the first batch's when
+    /// `firstBodyInPlace` (its bytes are already in the array being built; the caller fills it in).
+    func finish(firstBodyInPlace: Bool) -> OTLPDecodeResult {
         var result: [EventBatch] = []
         result.reserveCapacity(batches.count)
-        for (index, batch) in batches.enumerated() where !batch.records.isEmpty {
+        for (index, batch) in batches.enumerated() where !batch.records.isEmpty || index == 0 {
             let body = index == currentBatch ? writer.out : batch.body!
-            result.append(EventBatch(dataset: batch.dataset, keyID: context.keyID, body: body.makeArray(), events: batch.records))
+            let bytes = index == 0 && firstBodyInPlace ? [] : body.makeArray()
+            result.append(EventBatch(dataset: batch.dataset, keyID: context.keyID, body: bytes, events: batch.records))
         }
         let rejected = oversizedItems + overBudgetItems
         var message: String?
