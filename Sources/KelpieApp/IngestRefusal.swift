@@ -5,6 +5,8 @@ public enum IngestRefusal: String, Sendable, CaseIterable {
     case invalidDataset = "invalid_dataset"
     case emptyBody = "empty_body"
     case malformed
+    /// A single event (`/1/events`) broke a per-event limit (too many fields, too large).
+    case invalidEvent = "invalid_event"
     case bodyTooLarge = "body_too_large"
     case decodedTooLarge = "decoded_too_large"
     case unsupportedEncoding = "unsupported_encoding"

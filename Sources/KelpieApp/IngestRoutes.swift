@@ -43,9 +43,14 @@ final class IngestRoutes: Sendable {
 
     private func batch(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
         guard let (dataset, keyID, body) = admit(request, writer) else { return }
+        // libhoney-go (EnableMsgpackEncoding) and Refinery send msgpack; the reply then is msgpack too.
+        let msgpack = Self.isMsgPack(request.head.headers["Content-Type"])
         let decoded: DecodedRequest
         do {
-            decoded = try decoder.decodeBatch(body: body, dataset: dataset, keyID: keyID, receiveTimeNanos: Self.nowUnixNanos())
+            let now = Self.nowUnixNanos()
+            decoded = msgpack
+                ? try decoder.decodeMsgPackBatch(body: body, dataset: dataset, keyID: keyID, receiveTimeNanos: now)
+                : try decoder.decodeBatch(body: body, dataset: dataset, keyID: keyID, receiveTimeNanos: now)
         } catch {
             refuse(error, writer)
             return
@@ -54,13 +59,23 @@ final class IngestRoutes: Sendable {
         for case .rejected in decoded.statuses { rejected += 1 }
         if rejected > 0 { metrics.recordRejectedEvents(reason: "invalid_event", count: rejected) }
         let statuses = decoded.statuses
+        let reply: @Sendable () -> HTTPResponse = {
+            msgpack
+                ? HTTPResponse(status: .ok, headers: [("Content-Type", "application/msgpack")], body: BatchResponseEncoder.msgpack(statuses))
+                : .json(.ok, BatchResponseEncoder.json(statuses))
+        }
         guard !decoded.batch.events.isEmpty else {
-            writer.send(.json(.ok, BatchStatusEncoder.json(statuses)))
+            writer.send(reply())
             return
         }
-        submit(decoded.batch, format: "json", writer) {
-            .json(.ok, BatchStatusEncoder.json(statuses))
-        }
+        submit([decoded.batch], format: msgpack ? "msgpack" : "json", writer, success: reply)
+    }
+
+    /// `application/msgpack` or `application/x-msgpack`, parameters and case ignored.
+    static func isMsgPack(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = String(contentType.split(separator: ";", maxSplits: 1).first ?? "").trimmingWhitespace().lowercased()
+        return mediaType == "application/msgpack" || mediaType == "application/x-msgpack"
     }
 
     private func single(_ request: HTTPRequest, _ writer: HTTPResponseWriter) {
@@ -83,7 +98,7 @@ final class IngestRoutes: Sendable {
             refuse(error, writer)
             return
         }
-        submit(batch, format: "json", writer) { HTTPResponse(status: .ok) }
+        submit([batch], format: "json", writer) { HTTPResponse(status: .ok) }
     }
 
     // MARK: shared steps
@@ -105,27 +120,42 @@ final class IngestRoutes: Sendable {
             refuse(IngestError.emptyBody, writer)
             return nil
         }
-        guard let encoding = ContentEncoding(headerValue: request.head.headers["Content-Encoding"]) else {
-            metrics.recordRefusal(.unsupportedEncoding)
-            writer.send(.jsonError(.unsupportedMediaType, "unsupported Content-Encoding; use gzip, zstd or none"))
+        let body: [UInt8]
+        switch decodeContent(request) {
+        case .success(let decoded):
+            body = decoded
+        case .failure(let refusal):
+            writer.send(.jsonError(refusal.status, refusal.message))
             return nil
         }
-        let body: [UInt8]
+        return (dataset, entry.keyID, body)
+    }
+
+    struct ContentRefusal: Error {
+        var status: HTTPStatus
+        var message: String
+    }
+
+    /// Undoes `Content-Encoding` with the decoded-size cap; counts and describes a refusal.
+    func decodeContent(_ request: HTTPRequest) -> Result<[UInt8], ContentRefusal> {
+        guard let encoding = ContentEncoding(headerValue: request.head.headers["Content-Encoding"]) else {
+            metrics.recordRefusal(.unsupportedEncoding)
+            return .failure(ContentRefusal(status: .unsupportedMediaType, message: "unsupported Content-Encoding; use gzip, zstd or none"))
+        }
         do {
-            body = try ContentDecoder.decode(request.body, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
+            let body = try ContentDecoder.decode(request.body, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
+            metrics.recordBytes(wire: request.body.count, decoded: body.count)
+            return .success(body)
         } catch {
             switch error {
             case .tooLarge:
                 metrics.recordRefusal(.decodedTooLarge)
-                writer.send(.jsonError(.contentTooLarge, "Request body is too large."))
+                return .failure(ContentRefusal(status: .contentTooLarge, message: "Request body is too large."))
             case .malformed:
                 metrics.recordRefusal(.malformed)
-                writer.send(.jsonError(.badRequest, "Request body is malformed and cannot be read."))
+                return .failure(ContentRefusal(status: .badRequest, message: "Request body is malformed and cannot be read."))
             }
-            return nil
         }
-        metrics.recordBytes(wire: request.body.count, decoded: body.count)
-        return (dataset, entry.keyID, body)
     }
 
     /// The key must be known and allowed to send events; answers 401/403 and returns nil otherwise.
@@ -143,25 +173,24 @@ final class IngestRoutes: Sendable {
         return entry
     }
 
-    /// Hands the batch to the pipeline; `success` builds the answer once it is acknowledged.
-    private func submit(
-        _ batch: EventBatch, format: String, _ writer: HTTPResponseWriter,
+    /// Hands the batches to the pipeline as one submission; `success` builds the answer once they are
+    /// acknowledged, `failure` the answer for a refusal (a 503 with Retry-After by default).
+    func submit(
+        _ batches: [EventBatch], format: String, _ writer: HTTPResponseWriter,
+        failure: @escaping @Sendable (_ message: String, _ retryAfterSeconds: Int) -> HTTPResponse = IngestRoutes.unavailable,
         success: @escaping @Sendable () -> HTTPResponse
     ) {
         let metrics = self.metrics
-        let events = batch.events.count
-        let dataset = batch.dataset
-        let admission = pipeline.submit(batch) { result in
+        let admission = pipeline.submit(batches) { result in
             switch result {
             case .success:
-                metrics.recordAccepted(events: events, format: format, dataset: dataset)
+                for batch in batches {
+                    metrics.recordAccepted(events: batch.events.count, format: format, dataset: batch.dataset)
+                }
                 writer.send(success())
             case .failure:
                 metrics.recordRefusal(.walWriteFailed)
-                writer.send(.jsonError(
-                    .serviceUnavailable, "events could not be stored; retry later",
-                    headers: [("Retry-After", "1")]
-                ))
+                writer.send(failure("events could not be stored; retry later", 1))
             }
         }
         switch admission {
@@ -169,14 +198,15 @@ final class IngestRoutes: Sendable {
             break
         case .queueFull(let retryAfterSeconds):
             metrics.recordRefusal(.queueFull)
-            writer.send(.jsonError(
-                .serviceUnavailable, "server is at capacity; retry later",
-                headers: [("Retry-After", String(retryAfterSeconds))]
-            ))
+            writer.send(failure("server is at capacity; retry later", retryAfterSeconds))
         case .stopped:
             metrics.recordRefusal(.draining)
-            writer.send(.jsonError(.serviceUnavailable, "server is shutting down; retry later", headers: [("Retry-After", "1")]))
+            writer.send(failure("server is shutting down; retry later", 1))
         }
+    }
+
+    static func unavailable(_ message: String, retryAfterSeconds: Int) -> HTTPResponse {
+        .jsonError(.serviceUnavailable, message, headers: [("Retry-After", String(retryAfterSeconds))])
     }
 
     private func refuse(_ error: IngestError, _ writer: HTTPResponseWriter) {
@@ -185,6 +215,7 @@ final class IngestRoutes: Sendable {
         case .malformed: metrics.recordRefusal(.malformed)
         case .tooLarge: metrics.recordRefusal(.decodedTooLarge)
         case .unsupportedContentEncoding: metrics.recordRefusal(.unsupportedEncoding)
+        case .tooManyFields, .eventTooLarge: metrics.recordRefusal(.invalidEvent)
         }
         writer.send(.jsonError(HTTPStatus(code: error.status), error.message))
     }

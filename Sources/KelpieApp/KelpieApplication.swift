@@ -50,6 +50,7 @@ public final class KelpieApplication: Sendable {
             maxEventBodyBytes: configuration.maxEventBodyBytes
         )
         let auth = AuthRoutes(keys: keys, metrics: metrics)
+        let otlp = OTLPRoutes(ingest: ingest, decoder: OTLPDecoder(), keys: keys, metrics: metrics)
         // The lanes' heartbeats come from the server, which needs the router first: late-bound.
         let serverBox = ServerBox()
         let health = HealthRoutes(
@@ -59,7 +60,7 @@ public final class KelpieApplication: Sendable {
             queueCapacityBytes: configuration.maxQueuedBytes
         )
         self.health = health
-        let router = Router(CORS.wrap(ingest.routes + auth.routes) + health.routes)
+        let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger

@@ -125,11 +125,18 @@ public final class EventPipeline: @unchecked Sendable {
     ///
     /// On refusal (`.queueFull`, `.stopped`) `completion` is not called.
     public func submit(_ batch: EventBatch, completion: @escaping Completion) -> AdmissionResult {
+        submit(CollectionOfOne(batch), completion: completion)
+    }
+
+    /// Several batches admitted (or refused) as one: one OTLP request yields a batch per dataset, and its
+    /// answer must cover all of them. Same contract as ``submit(_:completion:)-(EventBatch,_)``.
+    public func submit(_ batches: some Collection<EventBatch>, completion: @escaping Completion) -> AdmissionResult {
         // Cheap check first, so a full queue does not pay for encoding.
         let early = shared.withLock { $0.gate.precheck() }
         if early != .accepted { return refuse(early) }
 
-        let write = PendingWrite(lines: WALLineEncoder.encode(batch), eventCount: batch.events.count)
+        let eventCount = batches.reduce(0) { $0 + $1.events.count }
+        let write = PendingWrite(lines: WALLineEncoder.encode(batches), eventCount: eventCount)
         let durable = configuration.ackMode == .durable
         let (decision, wakeWriter) = shared.withLock { state -> (AdmissionGate.Decision, Bool) in
             let decision = state.gate.admit(bytes: write.lines.count)

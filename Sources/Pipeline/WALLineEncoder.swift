@@ -8,6 +8,18 @@ enum WALLineEncoder {
     static let maxSampleRateDigits = 20
 
     static func encode(_ batch: EventBatch) -> WALLineBuffer {
+        encode(CollectionOfOne(batch))
+    }
+
+    /// All batches' lines in one buffer, in order (one OTLP request yields one batch per dataset).
+    static func encode(_ batches: some Collection<EventBatch>) -> WALLineBuffer {
+        // A first guess; `append` reserves exactly what each batch needs.
+        let buffer = WALLineBuffer(capacity: batches.reduce(0) { $0 + $1.dataByteCount + $1.events.count * 128 })
+        for batch in batches { append(batch, to: buffer) }
+        return buffer
+    }
+
+    private static func append(_ batch: EventBatch, to buffer: WALLineBuffer) {
         // Everything from `{` to the time's opening quote, and from `,"key_id"` to `"data":`, is the same
         // for every line of the batch.
         var head: [UInt8] = Array("{\"dataset\":\"".utf8)
@@ -17,10 +29,8 @@ enum WALLineEncoder {
         appendEscaped(batch.keyID, to: &keyAndDataKey)
         keyAndDataKey.append(contentsOf: "\",\"data\":".utf8)
         let sampleRateKey = Array("\",\"samplerate\":".utf8)
-
-        let perLineBytes = head.count + keyAndDataKey.count + sampleRateKey.count
-            + WALTimeFormat.maxFormattedBytes + maxSampleRateDigits + 2
-        let buffer = WALLineBuffer(capacity: batch.dataByteCount + batch.events.count * perLineBytes)
+        buffer.reserve(batch.dataByteCount + batch.events.count * (head.count + keyAndDataKey.count + sampleRateKey.count
+            + WALTimeFormat.maxFormattedBytes + maxSampleRateDigits + 2))
         let bodyCount = batch.body.count
         batch.body.withUnsafeBytes { body in
             for event in batch.events {
@@ -41,7 +51,6 @@ enum WALLineEncoder {
                 buffer.append(UInt8(ascii: "\n"))
             }
         }
-        return buffer
     }
 
     /// JSON string contents: `"` and `\` escaped, control characters as `\u00XX`, all other UTF-8 verbatim.
