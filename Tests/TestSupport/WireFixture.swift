@@ -26,10 +26,14 @@ public struct WireFixture {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    /// The request bytes as the client sent them (headers in their order, Host rewritten is unnecessary).
+    /// The request bytes as the client sent them, headers in their order. Content-Length is set to the body's
+    /// real size: one capture (otel-py-traces-protobuf-gzip) was recompressed after capture, one byte longer.
     public var requestBytes: [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        for (name, value) in headers {
+            let actual = name.lowercased() == "content-length" ? String(body.count) : value
+            head += "\(name): \(actual)\r\n"
+        }
         head += "\r\n"
         return Array(head.utf8) + body
     }
