@@ -5,15 +5,15 @@
 # event by event (tests/sdk/check_spool.py). Usage: tests/sdk.sh [all|libhoney|otel]
 #
 # The SDKs live in a virtualenv made once under .build-venv/sdk (pinned versions below; PyPI must be
-# reachable the first time, and the script fails loudly when it is not). Server binary: .build/debug/kelpie
-# or KELPIE_BIN. Self-contained: temp dir, free port, the server stopped by PID on every exit path.
+# reachable the first time, and the script fails loudly when it is not; KELPIE_SDK_VENV puts it elsewhere).
+# Server binary: .build/debug/kelpie or KELPIE_BIN. Self-contained: temp dir, free port, the server stopped by PID on every exit path.
 # Ends with "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KELPIE=${KELPIE_BIN:-$ROOT/.build/debug/kelpie}
 PART=${1:-all}
-VENV=$ROOT/.build-venv/sdk
+VENV=${KELPIE_SDK_VENV:-$ROOT/.build-venv/sdk}
 LIBHONEY_VERSION=2.4.0
 OTEL_VERSION=1.45.2
 PIP_TIMEOUT_SECONDS=150
@@ -69,9 +69,9 @@ run_checks() {
 
 ensure_venv() {
   local stamp_wanted="libhoney==$LIBHONEY_VERSION otel==$OTEL_VERSION $(python3 -c 'import sys; print(sys.version.split()[0])')"
-  mkdir -p "$ROOT/.build-venv"
-  exec 9> "$ROOT/.build-venv/sdk.lock"
-  flock -w 300 9 || { fail "virtualenv lock $ROOT/.build-venv/sdk.lock"; return 1; }
+  mkdir -p "$(dirname "$VENV")"
+  exec 9> "$VENV.lock"
+  flock -w 300 9 || { fail "virtualenv lock $VENV.lock"; return 1; }
   if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.kelpie-stamp" 2>/dev/null)" = "$stamp_wanted" ]; then
     flock -u 9
     return 0
@@ -88,7 +88,8 @@ ensure_venv() {
     echo "# OpenTelemetry $OTEL_VERSION did not install; trying the newest release"
     if ! timeout "$PIP_TIMEOUT_SECONDS" "${pip[@]}" "libhoney==$LIBHONEY_VERSION" \
         opentelemetry-sdk opentelemetry-exporter-otlp-proto-http >> "$log" 2>&1; then
-      fail "pip install of libhoney and the OpenTelemetry SDK into $VENV (is PyPI reachable?): $(tail -c 800 "$log")"
+      fail "pip install of libhoney and the OpenTelemetry SDK into $VENV (is PyPI reachable?):
+$(tail -n 4 "$log")"
       rm -rf "$VENV"; flock -u 9; return 1
     fi
   fi

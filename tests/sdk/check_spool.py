@@ -11,7 +11,6 @@ the SDK objects the exporters were handed: spans, span events, links, log record
 """
 
 import json
-import math
 import sys
 
 MAX_DETAILS = 5
@@ -143,14 +142,14 @@ def check_libhoney(checks, spool, expectation_paths):
         checks.report(f"libhoney {mode}: time, samplerate and key_id of every event", meta_problems)
 
 
-# MARK: OpenTelemetry (Honeycomb's mapping)
+# MARK: OpenTelemetry (Honeycomb's mapping as docs/otlp.md describes it)
 
-KIND_NAMES = {"internal", "server", "client", "producer", "consumer", "unspecified"}
-SEVERITY_BUCKETS = [(1, "trace"), (5, "debug"), (9, "info"), (13, "warn"), (17, "error"), (21, "fatal")]
+SEVERITY_BUCKETS = [(1, "trace"), (5, "debug"), (9, "info"), (13, "warn"), (17, "error"), (21, "fatal"), (25, "unspecified")]
+PROMOTED_EXCEPTION_STRINGS = ("exception.message", "exception.type", "exception.stacktrace")
 
 
 def honeycomb_trace_id(hex_id):
-    """husky: a 16-byte id whose first 8 bytes are zero is shortened to its last 16 hex digits."""
+    """A 16-byte id whose first 8 bytes are zero is shortened to its last 16 hex digits (husky)."""
     return hex_id[16:] if len(hex_id) == 32 and hex_id[:16] == "0" * 16 else hex_id
 
 
@@ -162,57 +161,97 @@ def severity_bucket(number):
     return bucket
 
 
-def attribute_matches(expected, actual):
-    """husky stores string/bool/int/double natively and arrays (and bytes) as JSON strings."""
-    if isinstance(expected, list):
-        if isinstance(actual, str):
-            try:
-                actual = json.loads(actual)
-            except json.JSONDecodeError:
-                return False
-        return isinstance(actual, list) and len(actual) == len(expected) and all(
-            attribute_matches(a, b) for a, b in zip(expected, actual))
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected is actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual or (isinstance(expected, float) and math.isclose(expected, actual, rel_tol=1e-12))
-    return expected == actual
+def go_number(value):
+    """A float64 as Go's encoding/json writes it: shortest digits, positional between 1e-6 and 1e21."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return json.dumps(value)
+    if value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    if 1e-6 <= abs(value) < 1e21:
+        from decimal import Decimal
+        return format(Decimal(repr(value)), "f")
+    mantissa, exponent = repr(value).split("e")
+    return f"{mantissa}e{exponent[0]}{exponent[1:].lstrip('0')}"
 
 
-def compare_fields(label, data, expected_fields, absent_fields, problems):
+def go_json(value):
+    """Go encoding/json text of an SDK attribute value (arrays of scalars here)."""
+    if isinstance(value, list):
+        return "[" + ",".join(go_json(item) for item in value) + "]"
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return go_number(value)
+
+
+def stored_attributes(mapping):
+    """Attributes as Kelpie stores them: scalars natively, arrays as Go JSON text plus a newline."""
+    return {key: (go_json(value) + "\n" if isinstance(value, list) else value) for key, value in mapping.items()}
+
+
+def scope_fields(scope):
+    fields = {}
+    if scope.get("name"):
+        fields["library.name"] = scope["name"]
+    if scope.get("version"):
+        fields["library.version"] = scope["version"]
+    fields.update(stored_attributes(scope.get("attributes") or {}))
+    if scope.get("schema_url"):
+        fields["scope.schema_url"] = scope["schema_url"]
+    return fields
+
+
+def resource_fields(resource, schema_url=""):
+    fields = stored_attributes(resource)
+    if schema_url:
+        fields["resource.schema_url"] = schema_url
+    return fields
+
+
+def compare_event(label, data, expected_fields, problems, approximate=None):
+    """Exactly the expected fields, each strictly equal (bool, int, float and string kept apart); fields in
+    `approximate` are numbers compared within a tolerance."""
+    approximate = approximate or {}
     for field, value in expected_fields.items():
         if field not in data:
             problems.append(f"{label}: missing {field!r} (expected {json.dumps(value)[:80]})")
-        elif not attribute_matches(value, data[field]):
+        elif not strict_equal(value, data[field]):
             problems.append(f"{label}: {field!r} is {json.dumps(data[field])[:100]}, expected {json.dumps(value)[:100]}")
-    for field in absent_fields:
-        if field in data:
-            problems.append(f"{label}: {field!r} should be absent, is {json.dumps(data[field])[:80]}")
+    for field, value in approximate.items():
+        actual = data.get(field)
+        if not isinstance(actual, float) or abs(actual - value) > DURATION_TOLERANCE_MS:
+            problems.append(f"{label}: {field!r} is {json.dumps(actual)}, expected {value} (a double)")
+    extra = sorted(set(data) - set(expected_fields) - set(approximate))
+    if extra:
+        problems.append(f"{label}: unexpected fields {extra[:8]}")
 
 
 def compare_time(label, event, expected_ns, problems):
-    try:
-        actual_ns = rfc3339_nanos(event.get("time", ""))
-    except (ValueError, IndexError):
-        actual_ns = None
-    if actual_ns != expected_ns:
+    if not _time_is(event, expected_ns):
         problems.append(f"{label}: time {event.get('time')!r}, expected {expected_ns} ns")
 
 
-def merged_attributes(resource, scope, own):
-    """Resource, then scope, then the item's own attributes: a later key overwrites an earlier one."""
-    merged = dict(resource)
-    merged.update((scope or {}).get("attributes") or {})
-    merged.update(own)
-    return merged
+def _time_is(event, expected_ns):
+    try:
+        return rfc3339_nanos(event.get("time", "")) == expected_ns
+    except (ValueError, IndexError):
+        return False
 
 
-def sample_rate_of(attributes):
+def take_sample_rate(attributes):
+    """Removes `sampleRate`/`SampleRate` (string, int or double) and returns the rate it sets, else None."""
+    rate = None
     for name in ("sampleRate", "SampleRate"):
-        if name in attributes:
-            value = attributes[name]
-            return max(1, int(round(float(value)))), name
-    return 1, None
+        value = attributes.get(name)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            del attributes[name]
+            if rate is None:
+                try:
+                    rate = min(max(1, int(round(float(value)))), 2**31 - 1)
+                except ValueError:
+                    rate = 1
+    return rate
 
 
 def check_otel(checks, spool, expectation_paths):
@@ -229,6 +268,14 @@ def check_otel(checks, spool, expectation_paths):
             check_metrics(checks, run, expected, in_run)
 
 
+def span_sample_rate(span):
+    for source in (span["attributes"], span["scope"].get("attributes") or {}, span["resource"]):
+        rate = take_sample_rate(dict(source))
+        if rate is not None:
+            return rate
+    return 1
+
+
 def check_spans(checks, run, expected, in_run):
     dataset = expected["service_name"]
     traces = [event for event in in_run if event["data"].get("meta.signal_type") == "trace"]
@@ -242,77 +289,70 @@ def check_spans(checks, run, expected, in_run):
             problems.append(f"span {data.get('trace.span_id')} stored twice")
         else:
             spans_by_id[data.get("trace.span_id")] = event
-    wrong_dataset = [f"{event['data'].get('name')!r} in dataset {event.get('dataset')!r}" for event in traces
-                     if event.get("dataset") != dataset]
-    missing = [f"span {span['name']!r} ({span['span_id']}) not in the spool" for span in expected["spans"]
-               if span["span_id"] not in spans_by_id]
-    checks.report(f"otel {run} traces: {len(expected['spans'])} spans stored once each, dataset {dataset} "
-                  f"(service.name)", problems + missing + wrong_dataset)
+    problems += [f"{event['data'].get('name')!r} in dataset {event.get('dataset')!r}" for event in traces
+                 if event.get("dataset") != dataset]
+    problems += [f"span {span['name']!r} ({span['span_id']}) not in the spool" for span in expected["spans"]
+                 if span["span_id"] not in spans_by_id]
+    checks.report(f"{run} traces: {len(expected['spans'])} spans, each once, in dataset {dataset} (service.name)", problems)
     if not spans_by_id:
         return  # the field checks below would pass vacuously
 
-    intrinsic_problems, attribute_problems = [], []
+    span_problems = []
     for span in expected["spans"]:
         event = spans_by_id.get(span["span_id"])
         if event is None:
             continue
-        data, label = event["data"], f"span {span['name']!r}"
-        fields = {
+        label = f"span {span['name']!r}"
+        own = dict(span["attributes"])
+        take_sample_rate(own)
+        fields = {}
+        exception = next((item for item in span["events"] if item["name"] == "exception"), None)
+        if exception:  # lowest precedence: string exception.* and a boolean exception.escaped
+            for name, value in exception["attributes"].items():
+                if (name in PROMOTED_EXCEPTION_STRINGS and isinstance(value, str)) or \
+                        (name == "exception.escaped" and isinstance(value, bool)):
+                    fields[name] = value
+        fields.update(resource_fields(span["resource"], span["resource_schema_url"]))
+        fields.update(scope_fields(span["scope"]))
+        fields.update({
             "trace.trace_id": honeycomb_trace_id(span["trace_id"]),
-            "trace.span_id": span["span_id"],
-            "name": span["name"],
-            "span.kind": span["kind"],
-            "type": span["kind"],
             "meta.signal_type": "trace",
+            "name": span["name"],
+            "trace.span_id": span["span_id"],
             "status_code": span["status_code"],
             "span.num_events": len(span["events"]),
             "span.num_links": len(span["links"]),
-            "library.name": span["scope"]["name"],
-        }
-        absent = []
+            "span.kind": span["kind"],
+            "type": span["kind"],
+        })
         if span["parent_span_id"]:
             fields["trace.parent_id"] = span["parent_span_id"]
-        else:
-            absent.append("trace.parent_id")
         if span["status_code"] == 2:
             fields["error"] = True
-        else:
-            absent.append("error")
         if span["status_message"]:
             fields["status_message"] = span["status_message"]
-        if span["scope"].get("version"):
-            fields["library.version"] = span["scope"]["version"]
-        if span["scope"].get("schema_url"):
-            fields["scope.schema_url"] = span["scope"]["schema_url"]
-        compare_fields(label, data, fields, absent, intrinsic_problems)
-        duration_ms = (span["end_ns"] - span["start_ns"]) / 1e6
-        actual_duration = data.get("duration_ms")
-        if not isinstance(actual_duration, (int, float)) or isinstance(actual_duration, bool) \
-                or abs(actual_duration - duration_ms) > DURATION_TOLERANCE_MS:
-            intrinsic_problems.append(f"{label}: duration_ms {actual_duration!r}, expected {duration_ms}")
-        compare_time(label, event, span["start_ns"], intrinsic_problems)
-
-        attributes = merged_attributes(span["resource"], span["scope"], span["attributes"])
-        sample_rate, rate_field = sample_rate_of(attributes)
-        if rate_field:
-            del attributes[rate_field]
-        exception = next((item for item in span["events"] if item["name"] == "exception"), None)
-        if exception:  # husky copies the first exception event's exception.* onto the span
-            for name in ("exception.message", "exception.type", "exception.stacktrace", "exception.escaped"):
-                if name in exception["attributes"] and name not in attributes:
-                    attributes[name] = exception["attributes"][name]
-        compare_fields(label, data, attributes, [rate_field] if rate_field else [], attribute_problems)
-        if event.get("samplerate") != sample_rate:
-            attribute_problems.append(f"{label}: samplerate {event.get('samplerate')!r}, expected {sample_rate}")
-    checks.report(f"otel {run} traces: ids, parent, name, kind, duration_ms, status, error, library, time",
-                  intrinsic_problems)
-    checks.report(f"otel {run} traces: resource, scope and span attributes (arrays as JSON), sampleRate",
-                  attribute_problems)
+        if span["trace_state"]:
+            fields["trace.trace_state"] = span["trace_state"]
+        fields.update(stored_attributes(own))
+        compare_event(label, event["data"], fields, span_problems,
+                      approximate={"duration_ms": (span["end_ns"] - span["start_ns"]) / 1e6})
+        compare_time(label, event, span["start_ns"], span_problems)
+        if event.get("samplerate") != span_sample_rate(span):
+            span_problems.append(f"{label}: samplerate {event.get('samplerate')!r}, expected {span_sample_rate(span)}")
+    checks.report(f"{run} traces: every span's fields, time and sample rate as docs/otlp.md says", span_problems)
 
     annotation_problems = []
     for span in expected["spans"]:
-        parent_error = span["status_code"] == 2
-        for index, item in enumerate(span["events"]):
+        common = {
+            **resource_fields(span["resource"], span["resource_schema_url"]),
+            **scope_fields(span["scope"]),
+            "trace.trace_id": honeycomb_trace_id(span["trace_id"]),
+            "trace.parent_id": span["span_id"],
+            "parent_name": span["name"],
+            "meta.signal_type": "trace",
+            **({"error": True} if span["status_code"] == 2 else {}),
+        }
+        for item in span["events"]:
             label = f"span event {item['name']!r} of {span['name']!r}"
             matches = [event for event in annotations
                        if event["data"].get("meta.annotation_type") == "span_event"
@@ -321,15 +361,13 @@ def check_spans(checks, run, expected, in_run):
             if len(matches) != 1:
                 annotation_problems.append(f"{label}: {len(matches)} stored, expected 1")
                 continue
-            fields = {
-                "trace.trace_id": honeycomb_trace_id(span["trace_id"]),
-                "parent_name": span["name"],
-                "meta.signal_type": "trace",
-                **merged_attributes(span["resource"], span["scope"], item["attributes"]),
-            }
-            fields.update({"error": True} if parent_error else {})
-            compare_fields(label, matches[0]["data"], fields, [] if parent_error else ["error"], annotation_problems)
+            fields = {**common, "meta.annotation_type": "span_event", "name": item["name"],
+                      **stored_attributes(item["attributes"])}
+            compare_event(label, matches[0]["data"], fields, annotation_problems,
+                          approximate={"meta.time_since_span_start_ms": (item["time_ns"] - span["start_ns"]) / 1e6})
             compare_time(label, matches[0], item["time_ns"], annotation_problems)
+            if matches[0].get("samplerate") != span_sample_rate(span):
+                annotation_problems.append(f"{label}: samplerate {matches[0].get('samplerate')!r}")
         for item in span["links"]:
             label = f"link of {span['name']!r}"
             matches = [event for event in annotations
@@ -339,19 +377,16 @@ def check_spans(checks, run, expected, in_run):
             if len(matches) != 1:
                 annotation_problems.append(f"{label}: {len(matches)} stored, expected 1")
                 continue
-            fields = {
-                "trace.trace_id": honeycomb_trace_id(span["trace_id"]),
-                "trace.link.trace_id": honeycomb_trace_id(item["trace_id"]),
-                "parent_name": span["name"],
-                "meta.signal_type": "trace",
-                **merged_attributes(span["resource"], span["scope"], item["attributes"]),
-            }
-            compare_fields(label, matches[0]["data"], fields, [], annotation_problems)
+            fields = {**common, "meta.annotation_type": "link",
+                      "trace.link.trace_id": honeycomb_trace_id(item["trace_id"]),
+                      "trace.link.span_id": item["span_id"], **stored_attributes(item["attributes"])}
+            compare_event(label, matches[0]["data"], fields, annotation_problems)
             compare_time(label, matches[0], span["start_ns"], annotation_problems)
     expected_count = sum(len(span["events"]) + len(span["links"]) for span in expected["spans"])
     if len(annotations) != expected_count:
         annotation_problems.append(f"{len(annotations)} span-event/link events stored, expected {expected_count}")
-    checks.report(f"otel {run} traces: {expected_count} span events and links as their own events", annotation_problems)
+    checks.report(f"{run} traces: {expected_count} span events and links as events, fields and time",
+                  annotation_problems)
 
 
 def check_logs(checks, run, expected, in_run):
@@ -366,10 +401,9 @@ def check_logs(checks, run, expected, in_run):
         by_id[log_id] = event
         if event.get("dataset") != dataset:
             problems.append(f"log {log_id} in dataset {event.get('dataset')!r}, expected {dataset}")
-    missing = [f"log {record['attributes'].get('sdk.log_id')} not in the spool" for record in expected["logs"]
-               if record["attributes"].get("sdk.log_id") not in by_id]
-    checks.report(f"otel {run} logs: {len(expected['logs'])} records stored once each, dataset {dataset}",
-                  problems + missing)
+    problems += [f"log {record['attributes'].get('sdk.log_id')} not in the spool" for record in expected["logs"]
+                 if record["attributes"].get("sdk.log_id") not in by_id]
+    checks.report(f"{run} logs: {len(expected['logs'])} records, each once, in dataset {dataset}", problems)
     if not by_id:
         return  # the field checks below would pass vacuously
 
@@ -380,31 +414,38 @@ def check_logs(checks, run, expected, in_run):
         if event is None:
             continue
         label = f"log {log_id}"
-        fields = {
+        fields = {  # lowest precedence first: the record's own fields, resource, scope, attributes
             "severity": severity_bucket(record["severity_number"]),
             "severity_code": record["severity_number"],
             "meta.signal_type": "log",
-            **merged_attributes(record["resource"], record["scope"], record["attributes"]),
+            "flags": record["flags"],
         }
-        absent = []
-        if isinstance(record["body"], (str, int, float, bool)):
-            fields["body"] = record["body"]
-        if record["severity_text"]:
-            fields["severity_text"] = record["severity_text"]
         if record.get("trace_id"):
             fields["trace.trace_id"] = honeycomb_trace_id(record["trace_id"])
-            fields["trace.parent_id"] = record["span_id"]
             fields["meta.annotation_type"] = "span_event"
-        else:
-            absent += ["trace.trace_id", "trace.parent_id"]
-        compare_fields(label, event["data"], fields, absent, field_problems)
+            fields["trace.parent_id"] = record["span_id"]
+        if record["severity_text"]:
+            fields["severity_text"] = record["severity_text"]
+        if record["event_name"]:
+            fields["event.name"] = record["event_name"]
+        if isinstance(record["body"], (str, int, float, bool)):
+            fields["body"] = record["body"]
+        fields.update(resource_fields(record["resource"]))
+        fields.update(scope_fields(record["scope"]))
+        own = dict(record["attributes"])
+        rate = take_sample_rate(own) or 1
+        fields.update(stored_attributes(own))
+        compare_event(label, event["data"], fields, field_problems)
         compare_time(label, event, record["time_ns"], field_problems)
-    checks.report(f"otel {run} logs: body, severity, severity_code/text, trace ids, attributes, time", field_problems)
+        if event.get("samplerate") != rate:
+            field_problems.append(f"{label}: samplerate {event.get('samplerate')!r}, expected {rate}")
+    checks.report(f"{run} logs: every record's fields and time as docs/otlp.md says", field_problems)
 
 
 def check_metrics(checks, run, expected, in_run):
-    """Kelpie keeps one event per data point (docs/otlp.md): `metric.name`, `metric.type`, the value under the
-    metric's name (sum, gauge) or `<name>.count|.sum|.min|.max` (histogram), time truncated to the second."""
+    """One event per data point: the point's attributes over `metric.*` fields over the value fields
+    (`<name>`, or `<name>.count|.sum|.min|.max|.bucket_counts|.explicit_bounds`) over scope and resource;
+    time truncated to the second; sample rate 1."""
     dataset = expected["metrics_dataset"]
     metrics = [event for event in in_run if event["data"].get("meta.signal_type") == "metric"]
     points = [(metric, point) for metric in expected["metrics"] for point in metric["points"]]
@@ -412,8 +453,7 @@ def check_metrics(checks, run, expected, in_run):
                 for event in metrics if event.get("dataset") != dataset]
     if len(metrics) != len(points):
         problems.append(f"{len(metrics)} metric events stored, expected {len(points)} (one per exported data point)")
-    checks.report(f"otel {run} metrics: {len(points)} data points, one event each, dataset {dataset} "
-                  f"(x-honeycomb-dataset)", problems)
+    checks.report(f"{run} metrics: {len(points)} data points, one event each, in dataset {dataset}", problems)
     if not metrics:
         return  # the field checks below would pass vacuously
 
@@ -422,40 +462,37 @@ def check_metrics(checks, run, expected, in_run):
     for metric, point in points:
         name = metric["name"]
         label = f"{name} {json.dumps(point['attributes'], sort_keys=True)}"
-        wanted = {
-            "metric.name": name,
-            "metric.type": metric["type"],
-            **merged_attributes(metric["resource"], metric["scope"], point["attributes"]),
-        }
-        if metric["unit"]:
-            wanted["metric.unit"] = metric["unit"]
+        fields = {**resource_fields(metric["resource"]), **scope_fields(metric["scope"])}
         if metric["type"] == "histogram":
-            for part in ("count", "sum", "min", "max"):
-                wanted[f"{name}.{part}"] = point[part]
+            fields.update({f"{name}.count": point["count"], f"{name}.sum": point["sum"],
+                           f"{name}.min": point["min"], f"{name}.max": point["max"],
+                           f"{name}.bucket_counts": go_json(point["bucket_counts"]),
+                           f"{name}.explicit_bounds": go_json([float(bound) for bound in point["explicit_bounds"]])})
         else:
-            wanted[name] = point["value"]
+            fields[name] = point["value"]
+        fields.update({"meta.signal_type": "metric", "metric.name": name, "metric.type": metric["type"]})
+        if metric["description"]:
+            fields["metric.description"] = metric["description"]
+        if metric["unit"]:
+            fields["metric.unit"] = metric["unit"]
+        if metric["type"] in ("sum", "histogram"):
+            fields["metric.temporality"] = metric["temporality"] or "unspecified"
+        if metric["type"] == "sum":
+            fields["metric.is_monotonic"] = bool(metric["monotonic"])
+        fields.update(stored_attributes(point["attributes"]))
         second_ns = point["time_ns"] - point["time_ns"] % 10**9
-
-        def matches(event):
-            return all(key in event["data"] and attribute_matches(value, event["data"][key])
-                       for key, value in wanted.items())
-        candidate = next((event for event in unmatched if matches(event) and _time_is(event, second_ns)), None)
-        if candidate is None:
-            own = {key: value for key, value in wanted.items() if key not in metric["resource"]}
-            near = [{key: value for key, value in event["data"].items() if key not in metric["resource"]} | {"time": event.get("time")}
-                    for event in metrics if event["data"].get("metric.name") == name]
-            problems.append(f"{label}: no event with {json.dumps(own)[:240]} at second {second_ns // 10**9} "
-                            f"(+ resource attributes); stored for it: {json.dumps(near[:1])[:300]}")
-        else:
-            unmatched.remove(candidate)
-    checks.report(f"otel {run} metrics: name, type, unit, value(s), attributes and time of every data point", problems)
-
-
-def _time_is(event, expected_ns):
-    try:
-        return rfc3339_nanos(event.get("time", "")) == expected_ns
-    except (ValueError, IndexError):
-        return False
+        candidates = [event for event in unmatched
+                      if event["data"].get("metric.name") == name and all(
+                          strict_equal(value, event["data"].get(key)) for key, value in stored_attributes(point["attributes"]).items())
+                      and _time_is(event, second_ns)]
+        if not candidates:
+            problems.append(f"{label}: no event for this point at second {second_ns // 10**9}")
+            continue
+        unmatched.remove(candidates[0])
+        compare_event(label, candidates[0]["data"], fields, problems)
+        if candidates[0].get("samplerate") != 1:
+            problems.append(f"{label}: samplerate {candidates[0].get('samplerate')!r}, expected 1")
+    checks.report(f"{run} metrics: every point's fields and time (to the second) as docs/otlp.md says", problems)
 
 
 def main():

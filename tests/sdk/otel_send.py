@@ -58,6 +58,13 @@ def attributes(mapping):
     return {key: plain(value) for key, value in (mapping or {}).items()}
 
 
+def temporality_name(temporality):
+    """AggregationTemporality as the lowercase word (None for gauges, which have none)."""
+    if temporality is None:
+        return None
+    return {1: "delta", 2: "cumulative"}.get(int(temporality.value), "unspecified")
+
+
 def scope_dict(scope):
     if scope is None:
         return None
@@ -179,6 +186,7 @@ class RecordingMetricExporter(OTLPMetricExporter):
                         "description": metric.description or "",
                         "type": kind,
                         "monotonic": getattr(metric.data, "is_monotonic", None),
+                        "temporality": temporality_name(getattr(metric.data, "aggregation_temporality", None)),
                         "points": points,
                         "resource": attributes(resource_metrics.resource.attributes),
                         "scope": scope_dict(scope_metrics.scope),
