@@ -63,8 +63,12 @@ def parse_wrk(path, events_per_request):
     result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     result["socket_errors"] = sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+    cpu = re.search(r"cpu_seconds ([\d.]+) ([\d.]+)", text)
+    result["client_cpu_seconds"] = float(cpu.group(1)) + float(cpu.group(2)) if cpu else None
     total = re.search(r"(\d+) requests in", text)
     result["requests"] = int(total.group(1)) if total else None
+    result["error_rate"] = (result["non_2xx"] + result["socket_errors"]) / max(1, result["requests"] or 0) \
+        if result["requests"] else None
     rps = result["requests_per_second"]
     # wrk does not read batch replies; events/s assumes every event of a 2xx reply was accepted.
     if rps is not None and result["requests"]:
@@ -92,6 +96,9 @@ def parse_kelpie_load(path):
         "status_counts": summary["stats"]["status_counts"],
         "event_status_counts": summary["stats"]["event_status_counts"],
         "mean_body_bytes": data["mean_body_bytes"],
+        "client_cpu_seconds": data.get("client_cpu_seconds"),
+        # Everything the client did while its CPU was counted: warm-up and drain included.
+        "requests_total": data["totals"]["requests_completed"],
         "phases": [
             {"target_requests_per_second": p["target_requests_per_second"],
              "requests_per_second": p["requests_per_second"], "events_per_second": p["events_per_second"],
@@ -125,6 +132,13 @@ def find(runs, target, workload, tool, mode):
     if not matches:
         return None
     return max(matches, key=lambda r: r.get("requests_per_second") or 0)
+
+
+def cpu_per_request(run, count_key):
+    cpu, count = run.get("client_cpu_seconds"), run.get(count_key)
+    if not cpu or not count:
+        return None
+    return cpu * 1e6 / count
 
 
 def fmt(value, digits=0, suffix=""):
@@ -352,8 +366,12 @@ def main():
 
     # Load generators side by side.
     lines += ["### kelpie-load and wrk against nginx (same workload, same connections)", "",
-              "| workload | connections | wrk req/s | kelpie-load req/s | kelpie-load / wrk | wrk p99 | kelpie-load p99 |",
-              "|---|---|---|---|---|---|---|"]
+              "Best of the interleaved runs for each tool. CPU per request is the load generator's own user + system "
+              "time (kelpie-load: getrusage over the run; wrk: /usr/bin/time) over the requests it completed; it is "
+              "the figure least disturbed by other processes on the machine.", "",
+              "| workload | connections | wrk req/s | kelpie-load req/s | kelpie-load / wrk | wrk p99 | kelpie-load p99 "
+              "| wrk CPU µs/request | kelpie-load CPU µs/request |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for workload in workloads:
         ours, theirs = closed("nginx", workload), closed("nginx", workload, "wrk")
         if not ours or not theirs:
@@ -362,7 +380,8 @@ def main():
         lines.append(f"| {workload} | {ours['connections']} | {fmt(theirs['requests_per_second'])} | "
                      f"{fmt(ours['requests_per_second'])} | {fmt(value, 2)}× | "
                      f"{fmt((theirs.get('latency_ms') or {}).get('p99'), 2)} ms | "
-                     f"{fmt((ours.get('latency_ms') or {}).get('p99'), 2)} ms |")
+                     f"{fmt((ours.get('latency_ms') or {}).get('p99'), 2)} ms | "
+                     f"{fmt(cpu_per_request(theirs, 'requests'), 2)} | {fmt(cpu_per_request(ours, 'requests_total'), 2)} |")
     lines.append("")
 
     # Resources.

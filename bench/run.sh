@@ -150,8 +150,10 @@ drive() {
       > "$out-kl-closed-$repeat.txt" 2>&1 || true
     record_run "$target" "$name" kelpie-load closed "$out-kl-closed-$repeat.json" "$events" "$conns"
     log "$target / $name: wrk closed loop ($repeat/$REPEATS)"
-    timeout 120 wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
+    timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
+      wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
       "http://127.0.0.1:$port" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
+    cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
     record_run "$target" "$name" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
   done
   # The open-loop runs take the best kelpie-load closed-loop rate as the maximum.
@@ -275,14 +277,17 @@ callgrind_count() {
   port=$(free_port)
   local data; data=$(mktemp -d "$WORK/data-callgrind.XXXX")
   out="$WORK/callgrind.out"
+  # Valgrind 3.19 cannot read the DWARF 5 that Swift 6 emits ("Possibly corrupted debuginfo"): run a copy
+  # without debug sections (symbols stay; instruction counts are unchanged).
+  objcopy --strip-debug "$KELPIE" "$WORK/kelpie-nodebug"
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=10s KELPIE_LOG_LEVEL=warning \
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-    "$KELPIE" serve --listen "127.0.0.1:$port" --data-dir "$data" --ack memory --io-backend epoll \
+    "$WORK/kelpie-nodebug" serve --listen "127.0.0.1:$port" --data-dir "$data" --ack memory --io-backend epoll \
     > "$WORK/logs/callgrind.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   if ! wait_ready "$port" "$pid" 90; then
-    note_failure callgrind "kelpie under valgrind did not become ready"
+    note_failure callgrind "kelpie under valgrind did not become ready: $(grep -m1 -E 'impossible|Giving up|INTERNAL ERROR' "$WORK/logs/callgrind.log" | tr '\n"' ' \047')"
     stop_pid "$pid"; forget_pid "$pid"; return 0
   fi
   local args="--payload batch-json --batch-size 100 --event-bytes $BATCH_EVENT_BYTES --connections 1 --closed --progress none --timeout 60s --duration 300s"

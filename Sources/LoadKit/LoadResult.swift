@@ -23,6 +23,8 @@ public struct LoadResult: Sendable {
     public var meanBodyBytes: Int
     /// Verify mode: ids ("<run>-<seq>") of acknowledged events, in no particular order.
     public var ackedSequences: [UInt64]
+    /// CPU time (user + system) the load generator spent during the run, pool generation excluded.
+    public var clientCPUSeconds: Double = 0
 
     /// All measured phases merged (what a single-phase run reports).
     public var measured: PhaseStats {

@@ -10,6 +10,7 @@ public enum LoadRunner {
         progress: ((ProgressUpdate) -> Void)? = nil
     ) throws(LoadError) -> LoadResult {
         let address = try configuration.target.resolve()
+        let cpuAtStart = processCPUSeconds()
         let start = MonotonicClock.nowNanos() + LoadConfiguration.connectLeadNanos
         var workers: [LoadWorker] = []
         var assigned = 0
@@ -73,8 +74,18 @@ public enum LoadRunner {
         let phases = configuration.plan.phases.indices
             .filter { configuration.plan.phases[$0].measured }
             .map { LoadResult.PhaseResult(phase: configuration.plan.phases[$0], stats: phaseTotals[$0]) }
-        return LoadResult(
+        var result = LoadResult(
             phases: phases, totals: totals, payload: pool.configuration, configuration: configuration,
             meanBodyBytes: pool.meanBodyBytes, ackedSequences: acked)
+        result.clientCPUSeconds = processCPUSeconds() - cpuAtStart
+        return result
+    }
+
+    /// User + system CPU seconds of this process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 }

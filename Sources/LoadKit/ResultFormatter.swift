@@ -60,7 +60,12 @@ public enum ResultFormatter {
         let totals = result.totals
         out += "\ntotals incl. warm-up and drain: sent \(totals.requestsSent) requests / \(totals.eventsSent) events"
         out += ", completed \(totals.requestsCompleted), accepted events \(totals.eventsAccepted)"
-        out += ", connect errors \(totals.connectErrors)\n"
+        out += ", connect errors \(totals.connectErrors)"
+        out += "\nkelpie-load CPU: \(NumberFormatting.fixed(result.clientCPUSeconds, 2)) s"
+        if totals.requestsCompleted > 0 {
+            out += " (\(NumberFormatting.fixed(result.clientCPUSeconds * 1e6 / Double(totals.requestsCompleted), 2)) µs per request)"
+        }
+        out += "\n"
         return out
     }
 
@@ -98,6 +103,7 @@ public enum ResultFormatter {
                                       durationNanos: Int64(result.measuredSeconds * 1e9), measured: true),
                 stats: result.measured))),
             ("totals", statsJSON(result.totals, seconds: nil)),
+            ("client_cpu_seconds", number(result.clientCPUSeconds)),
         ]
         fields += extra
         return object(fields)
