@@ -109,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "kelpie")
         signal(SIGPIPE, SIG_IGN)
+        let shutdown = ShutdownSignal()
 
         let app: KelpieApplication
         do {
@@ -119,7 +120,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let reloads = ReloadSignal { app.reloadKeys() }
-        let signal = await ShutdownSignal.wait()
+        let signal = await shutdown.wait()
         reloads.cancel()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
         await app.shutdown()
