@@ -6,9 +6,10 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Binaries: KELPIE_BIN / KELPIE_LOAD_BIN, or both from KELPIE_BIN_DIR (default .build/debug).
 BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
-KELPIE=$BIN_DIR/kelpie
-LOAD=$BIN_DIR/kelpie-load
+KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
+LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
 WORK=$(mktemp -d /tmp/kelpie-load-test.XXXXXX)
 PASSED=0
 FAILED=0
