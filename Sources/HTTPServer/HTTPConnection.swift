@@ -1,5 +1,6 @@
 import DispatchSockets
 import HTTP1
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,11 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
     private var currentRoute = ""
     /// Reading stays paused until queued output drains below the bound.
     private var waitingForOutputDrain = false
+    /// The thread running a route handler for this connection right now (0 otherwise). An answer given on
+    /// that thread, inside the handler, is kept in ``synchronousAnswer`` and written once the bytes around
+    /// the request are accounted for: no hop through the lane's queue, no eventfd wake-up.
+    private let handlerThread = Atomic<UInt>(0)
+    private var synchronousAnswer: (response: HTTPResponse, generation: UInt64)?
 
     init(server: Server) {
         self.server = server
@@ -60,6 +66,16 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         } else {
             inbound.append(contentsOf: bytes)
             processInbound()
+        }
+        deliverSynchronousAnswers()
+    }
+
+    /// Writes answers given synchronously by handlers. Writing one resumes parsing, which may dispatch
+    /// (and synchronously answer) the next pipelined request, hence the loop.
+    private func deliverSynchronousAnswers() {
+        while let answer = synchronousAnswer {
+            synchronousAnswer = nil
+            finish(answer.response, generation: answer.generation)
         }
     }
 
@@ -191,19 +207,28 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             // Holding the driver until the answer arrives is fine: the closure lives only as long as the
             // request does, and a closed connection ignores the answer (generation and state checks).
             let writer = HTTPResponseWriter { [self] response in
-                connection.execute { self.finish(response, generation: requestGeneration) }
+                if handlerThread.load(ordering: .acquiring) == Self.currentThread() {
+                    synchronousAnswer = (response, requestGeneration)
+                } else {
+                    connection.execute {
+                        self.finish(response, generation: requestGeneration)
+                        self.deliverSynchronousAnswers()
+                    }
+                }
             }
+            handlerThread.store(Self.currentThread(), ordering: .releasing)
             route.handler(routed, writer)
+            handlerThread.store(0, ordering: .releasing)
         case .methodNotAllowed(let allowed):
             currentRoute = "MethodNotAllowed"
             let allow = allowed.map { $0.rawValue }.joined(separator: ", ")
-            finish(.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), generation: requestGeneration)
+            synchronousAnswer = (.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), requestGeneration)
         case .notFound:
             currentRoute = "NotFound"
-            finish(.jsonError(.notFound, "not found"), generation: requestGeneration)
+            synchronousAnswer = (.jsonError(.notFound, "not found"), requestGeneration)
         case .badPath:
             currentRoute = "BadRequest"
-            finish(.jsonError(.badRequest, "malformed percent-encoding in path"), generation: requestGeneration)
+            synchronousAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
         }
     }
 
@@ -290,6 +315,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         case .notImplemented(let what): "not implemented: \(what)"
         case .versionNotSupported: "HTTP version not supported"
         }
+    }
+
+    private static func currentThread() -> UInt {
+        UInt(pthread_self())
     }
 
     private static func epochSeconds() -> Int {

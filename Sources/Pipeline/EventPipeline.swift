@@ -26,6 +26,8 @@ public final class EventPipeline: @unchecked Sendable {
         var inFlightCompletions: [Completion]?
         var inFlightEvents = 0
         var writerParked = false
+        /// Encoded bytes appended to `pending` since the writer last took it.
+        var pendingBytes = 0
         var writerStarted = false
         var stopRequested = false
         var stopFinished = false
@@ -81,7 +83,9 @@ public final class EventPipeline: @unchecked Sendable {
         self.observer = observer ?? NoopPipelineObserver()
         self.now = now
         var tick = configuration.writerTickInterval
-        if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval) }
+        // With ack=memory nobody waits for the writer, so submissions do not wake it one by one (a futex
+        // wake and two context switches per request); it drains on this short tick, or when enough is pending.
+        if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval, Self.memoryModeWriterTick) }
         self.writerTickInterval = max(tick, .milliseconds(1))
         self.writer = WALWriter(
             configuration: configuration, recovered: recovery.segments, highestSequence: recovery.highestSequence,
@@ -99,6 +103,11 @@ public final class EventPipeline: @unchecked Sendable {
         state.segmentCount = writer.segmentCount
         self.shared = Mutex(state)
     }
+
+    /// ack=memory: the writer's idle tick, which bounds how long admitted events wait before their write.
+    static let memoryModeWriterTick: Duration = .milliseconds(5)
+    /// ack=memory: pending bytes that wake the writer before its tick.
+    static let memoryModeWakeBytes = 1 << 20
 
     /// The data directory's lock file; it keeps two processes from appending to the same WAL.
     public static let lockFileName = "wal.lock"
@@ -142,10 +151,13 @@ public final class EventPipeline: @unchecked Sendable {
             let decision = state.gate.admit(bytes: write.lines.count)
             guard decision == .accepted else { return (decision, false) }
             state.pending.append(write)
+            state.pendingBytes += write.lines.count
             if durable { state.pendingCompletions.append(completion) }
-            let wasParked = state.writerParked
+            guard state.writerParked, durable || state.pendingBytes >= Self.memoryModeWakeBytes else {
+                return (decision, false)
+            }
             state.writerParked = false
-            return (decision, wasParked)
+            return (decision, true)
         }
         if decision != .accepted { return refuse(decision) }
         if wakeWriter { wakeup.signal() }
@@ -206,6 +218,7 @@ public final class EventPipeline: @unchecked Sendable {
                 state.heartbeat = now()
                 var writes = spare
                 swap(&writes, &state.pending)
+                state.pendingBytes = 0
                 if !state.pendingCompletions.isEmpty {
                     state.inFlightCompletions = state.pendingCompletions
                     state.pendingCompletions.removeAll(keepingCapacity: true)

@@ -40,8 +40,8 @@ import TestSupport
             #"kelpie_http_requests_total{route="/1/batch/{dataset}",method="POST",code="200"} 1"#,
             #"kelpie_http_requests_total{route="NotFound",method="GET",code="404"} 1"#,
             "kelpie_wal_appended_events_total 2",
-            "kelpie_ready 1",
-            "kelpie_http_open_connections 1",
+            "kelpie_ready 1.0",
+            "kelpie_http_open_connections 1.0",
         ] {
             #expect(text.contains(expected), "missing: \(expected)")
         }
