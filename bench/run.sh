@@ -8,6 +8,7 @@
 #   BENCH_CONNECTIONS_SINGLE (32) BENCH_CONNECTIONS_BATCH (16) BENCH_THREADS (1) BENCH_NGINX_WORKERS (nproc)
 #   BENCH_POOL (1) BENCH_NGINX_REPEATS (2) BENCH_STARTS (10) BENCH_SKIP_BUILD, BENCH_SKIP_CALLGRIND (unset) BENCH_KEEP_WORK (unset: the work dir is removed)
 #   KELPIE_BIN / KELPIE_LOAD_BIN (default: release builds under .build/release)
+#   BENCH_CALLGRIND_BIN (default: bench/micro/callgrind-bench built in release by this script)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +80,15 @@ if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   swift build -c release --product kelpie >&2
   swift build -c release --product kelpie-load >&2
 fi
+# The in-process callgrind workload is a separate small package (symlinks to Ingest and Pipeline); building
+# it when it is up to date takes a few seconds.
+CALLGRIND_PACKAGE="$ROOT/bench/micro/callgrind-bench"
+if [ -z "${BENCH_CALLGRIND_BIN:-}" ] && [ -z "${BENCH_SKIP_CALLGRIND:-}" ]; then
+  log "building bench/micro/callgrind-bench (release)"
+  swift build -c release --package-path "$CALLGRIND_PACKAGE" --product CallgrindBench >&2 \
+    || log "callgrind bench did not build; the callgrind step will report it"
+fi
+CALLGRIND_BENCH=${BENCH_CALLGRIND_BIN:-$CALLGRIND_PACKAGE/.build/release/CallgrindBench}
 BIN_DIR=$(swift build -c release --show-bin-path 2>/dev/null || echo "$ROOT/.build/release")
 KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
 LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
@@ -270,51 +280,58 @@ run_kelpie_config() {  # NAME ACK BACKEND [single-only]
   stop_kelpie
 }
 
+# Instructions per event: bench/micro/callgrind-bench runs the server's own in-process path (content
+# decoding, the batch/OTLP decoder, the reply body, EventPipeline.submit with ack=memory and the WAL writer)
+# on the same request body the load runs send, 100 requests = 10,000 events (OTLP: 20 × 500 spans), under
+# callgrind with instrumentation switched on around that window only. Sockets and HTTP are not in it:
+# Valgrind 3.19 cannot run the kelpie server (DWARF 5 with debug info; an internal SIGSEGV at a signal
+# syscall without). The binary runs without its debug sections for the same DWARF 5 reason.
 callgrind_count() {
-  local port pid out events=10000 requests=100
   command -v valgrind > /dev/null || { note_skip callgrind "valgrind not installed"; return 0; }
   over_budget && { note_skip callgrind "time budget used up"; return 0; }
-  port=$(free_port)
-  local data; data=$(mktemp -d "$WORK/data-callgrind.XXXX")
-  out="$WORK/callgrind.out"
-  # Valgrind 3.19 cannot read the DWARF 5 that Swift 6 emits ("Possibly corrupted debuginfo"): run a copy
-  # without debug sections (symbols stay; instruction counts are unchanged).
-  objcopy --strip-debug "$KELPIE" "$WORK/kelpie-nodebug"
-  KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=10s KELPIE_LOG_LEVEL=warning \
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-    "$WORK/kelpie-nodebug" serve --listen "127.0.0.1:$port" --data-dir "$data" --ack memory --io-backend epoll \
-    > "$WORK/logs/callgrind.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  if ! wait_ready "$port" "$pid" 90; then
-    note_failure callgrind "kelpie under valgrind did not become ready: $(grep -m1 -E 'impossible|Giving up|INTERNAL ERROR' "$WORK/logs/callgrind.log" | tr '\n"' ' \047')"
-    stop_pid "$pid"; forget_pid "$pid"; return 0
-  fi
-  local args="--payload batch-json --batch-size 100 --event-bytes $BATCH_EVENT_BYTES --connections 1 --closed --progress none --timeout 60s --duration 300s"
-  # shellcheck disable=SC2086
-  timeout 300 "$LOAD" run --target "http://127.0.0.1:$port" $args --requests 20 > /dev/null 2>&1 || true
-  callgrind_control -i on "$pid" > /dev/null
-  # shellcheck disable=SC2086
-  timeout 300 "$LOAD" run --target "http://127.0.0.1:$port" $args --requests "$requests" --json "$WORK/callgrind-load.json" \
-    > "$WORK/callgrind-load.txt" 2>&1 || true
-  sleep 1
-  callgrind_control -i off "$pid" > /dev/null
-  stop_pid "$pid" 60; forget_pid "$pid"
-  python3 - "$out" "$WORK/callgrind-load.json" "$events" "$requests" > "$WORK/callgrind.json" <<'PY' || note_failure callgrind "could not read callgrind output"
-import glob, json, sys
-out, load, events, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+  [ -x "$CALLGRIND_BENCH" ] || { note_failure callgrind "no callgrind bench binary at $CALLGRIND_BENCH"; return 0; }
+  objcopy --strip-debug "$CALLGRIND_BENCH" "$WORK/callgrind-bench-nodebug"
+  "$LOAD" body --payload otlp-traces --batch-size 500 --event-bytes "$SINGLE_EVENT_BYTES" \
+    --out "$WORK/bodies/callgrind-otlp.body" >&2
+  : > "$WORK/callgrind-runs.jsonl"
+  local spec name format body encoding requests extra out
+  # name | format | body | Content-Encoding | requests | extra flags
+  for spec in \
+    "batch|json|batch.body|identity|100|" \
+    "batch-decode-only|json|batch.body|identity|100|--no-pipeline" \
+    "msgpack-zstd|msgpack|msgpack-zstd.body|zstd|100|" \
+    "otlp|otlp|callgrind-otlp.body|identity|20|"; do
+    IFS='|' read -r name format body encoding requests extra <<< "$spec"
+    out="$WORK/callgrind-$name.out"
+    log "callgrind: $name ($requests requests)"
+    # shellcheck disable=SC2086
+    if ! timeout 300 valgrind --tool=callgrind --instr-atstart=no --dump-instr=no --callgrind-out-file="$out" \
+      "$WORK/callgrind-bench-nodebug" "$format" "$WORK/bodies/$body" --encoding "$encoding" --requests "$requests" $extra \
+      > "$WORK/callgrind-$name.json" 2> "$WORK/logs/callgrind-$name.log"; then
+      note_failure "callgrind/$name" "$(grep -m1 -E 'CallgrindBench:|INTERNAL ERROR|impossible' "$WORK/logs/callgrind-$name.log" | tr '\n"' ' \047')"
+      continue
+    fi
+    python3 - "$name" "$out" "$WORK/callgrind-$name.json" >> "$WORK/callgrind-runs.jsonl" <<'PY' || note_failure "callgrind/$name" "could not read callgrind output"
+import json, sys
+name, out, result = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 total = 0
-for path in glob.glob(out + "*"):
-    for line in open(path, errors="replace"):
-        if line.startswith("totals:") or line.startswith("summary:"):
-            total = max(total, int(line.split()[1]))
-accepted = json.load(open(load))["totals"]["events_accepted"]
-if accepted != events:
-    raise SystemExit(f"expected {events} accepted events, got {accepted}")
-print(json.dumps({"instructions": total, "events": events, "requests": requests, "ack": "memory",
-                  "instructions_per_event": total / events}))
+for line in open(out, errors="replace"):
+    if line.startswith("totals:") or line.startswith("summary:"):
+        total = max(total, int(line.split()[1]))
+if not result["client_requests"] or not result["on_valgrind"]:
+    raise SystemExit("the bench was built without callgrind client requests")
+if result["events"] != 10000 or total == 0:
+    raise SystemExit(f"expected 10000 events and a total, got {result['events']} events, {total} instructions")
+result.update({"workload": name, "instructions": total, "instructions_per_event": total / result["events"]})
+print(json.dumps(result))
 PY
-  rm -rf "$data"
+  done
+  python3 - "$WORK/callgrind-runs.jsonl" > "$WORK/callgrind.json" <<'PY'
+import json, sys
+runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+print(json.dumps({"runs": runs, "tool": "valgrind --tool=callgrind --instr-atstart=no --dump-instr=no",
+                  "bench": "bench/micro/callgrind-bench (CallgrindBench, release, objcopy --strip-debug)"}))
+PY
 }
 
 # ---------------------------------------------------------------- the matrix
@@ -330,14 +347,11 @@ if [ -x "$KELPIE" ]; then
       python3 "$ROOT/bench/start_to_ready.py" "$KELPIE" "$STARTS" "$WORK/logs/ready.log" > "$WORK/ready.json" \
         || { note_failure start-to-ready "see logs/ready.log"; rm -f "$WORK/ready.json"; }
     fi
-    if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; else
-      log "callgrind: 100 requests x 100 events"
-      callgrind_count
-    fi
   fi
 else
   note_failure kelpie "no kelpie binary at $KELPIE"
 fi
+if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; else callgrind_count; fi
 echo "$RSS_JSON" > "$WORK/rss.json"
 echo '{"what":"null sink","reason":"Kelpie has no null sink yet; both ack modes write the spool"}' >> "$WORK/skipped.jsonl"
 
