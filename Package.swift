@@ -95,7 +95,7 @@ let package = Package(
             name: "IngestTests", dependencies: ["Ingest", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Ingest", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict

@@ -46,41 +46,66 @@ public enum EventTime {
     /// Appends Go's `time.RFC3339Nano` form of the instant, in UTC: `2024-05-17T12:34:56.789123456Z`, with
     /// trailing zeros of the fraction trimmed and no fraction at all when it is zero.
     public static func formatRFC3339Nano(_ unixNanos: Int64, into buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: maxRFC3339NanoBytes))
+        let length = buffer.withUnsafeMutableBufferPointer { writeRFC3339Nano(unixNanos, to: $0.baseAddress! + start) }
+        buffer.removeLast(maxRFC3339NanoBytes - length)
+    }
+
+    /// "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ": every Int64 nanosecond time (years 1677…2262) fits.
+    public static let maxRFC3339NanoBytes = 30
+
+    /// The same format written at `out` (room for ``maxRFC3339NanoBytes``); returns the bytes written.
+    /// For writers that fill their own buffers (the WAL line encoder).
+    public static func writeRFC3339Nano(_ unixNanos: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        // Floor division without multiplying back, which would overflow near Int64.min.
         var seconds = unixNanos / nanosPerSecond
-        var nanos = unixNanos % nanosPerSecond
-        if nanos < 0 {
-            nanos += nanosPerSecond
+        var fraction = unixNanos % nanosPerSecond
+        if fraction < 0 {
             seconds -= 1
+            fraction += nanosPerSecond
         }
         var days = seconds / secondsPerDay
         var secondOfDay = seconds % secondsPerDay
         if secondOfDay < 0 {
-            secondOfDay += secondsPerDay
             days -= 1
+            secondOfDay += secondsPerDay
         }
         let (year, month, day) = civil(fromDays: days)
-        appendDigits(year, width: 4, into: &buffer)
-        buffer.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, into: &buffer)
-        buffer.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2, into: &buffer)
-        buffer.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, width: 2, into: &buffer)
-        buffer.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, width: 2, into: &buffer)
-        buffer.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, width: 2, into: &buffer)
-        if nanos != 0 {
-            var width = 9
-            var fraction = nanos
+        writeDigits(year, count: 4, at: out)
+        out[4] = UInt8(ascii: "-")
+        writeDigits(month, count: 2, at: out + 5)
+        out[7] = UInt8(ascii: "-")
+        writeDigits(day, count: 2, at: out + 8)
+        out[10] = UInt8(ascii: "T")
+        writeDigits(secondOfDay / 3600, count: 2, at: out + 11)
+        out[13] = UInt8(ascii: ":")
+        writeDigits(secondOfDay / 60 % 60, count: 2, at: out + 14)
+        out[16] = UInt8(ascii: ":")
+        writeDigits(secondOfDay % 60, count: 2, at: out + 17)
+        var length = 19
+        if fraction != 0 {
+            var digits = 9
             while fraction % 10 == 0 {
                 fraction /= 10
-                width -= 1
+                digits -= 1
             }
-            buffer.append(UInt8(ascii: "."))
-            appendDigits(fraction, width: width, into: &buffer)
+            out[length] = UInt8(ascii: ".")
+            writeDigits(fraction, count: digits, at: out + length + 1)
+            length += 1 + digits
         }
-        buffer.append(UInt8(ascii: "Z"))
+        out[length] = UInt8(ascii: "Z")
+        return length + 1
+    }
+
+    private static func writeDigits(_ value: Int64, count: Int, at out: UnsafeMutablePointer<UInt8>) {
+        var remaining = value
+        var index = count - 1
+        while index >= 0 {
+            out[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ UInt8(ascii: "0")
+            remaining /= 10
+            index -= 1
+        }
     }
 
     // MARK: RFC 3339
@@ -245,17 +270,6 @@ public enum EventTime {
         var value: Int64 = 1
         for _ in 0..<exponent { value *= 10 }
         return value
-    }
-
-    /// Appends `value` (≥ 0) zero-padded to `width` digits; wider values keep all their digits.
-    private static func appendDigits(_ value: Int64, width: Int, into buffer: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<max(width, 1) { divisor *= 10 }
-        while value / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            buffer.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        }
     }
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }

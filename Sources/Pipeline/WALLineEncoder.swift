@@ -30,7 +30,7 @@ enum WALLineEncoder {
         keyAndDataKey.append(contentsOf: "\",\"data\":".utf8)
         let sampleRateKey = Array("\",\"samplerate\":".utf8)
         buffer.reserve(batch.dataByteCount + batch.events.count * (head.count + keyAndDataKey.count + sampleRateKey.count
-            + WALTimeFormat.maxFormattedBytes + maxSampleRateDigits + 2))
+            + EventTime.maxRFC3339NanoBytes + maxSampleRateDigits + 2))
         let bodyCount = batch.body.count
         batch.body.withUnsafeBytes { body in
             for event in batch.events {
@@ -40,8 +40,8 @@ enum WALLineEncoder {
                     "EventRecord.dataRange \(range) outside a body of \(bodyCount) bytes"
                 )
                 buffer.append(head)
-                buffer.appendInPlace(maximum: WALTimeFormat.maxFormattedBytes) {
-                    WALTimeFormat.format(event.timeUnixNanos, into: $0)
+                buffer.appendInPlace(maximum: EventTime.maxRFC3339NanoBytes) {
+                    EventTime.writeRFC3339Nano(event.timeUnixNanos, to: $0)
                 }
                 buffer.append(sampleRateKey)
                 buffer.appendInPlace(maximum: maxSampleRateDigits) { writeDecimal(event.sampleRate, into: $0) }

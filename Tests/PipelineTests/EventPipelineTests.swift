@@ -42,7 +42,7 @@ import Testing
             #expect(object["dataset"] as? String == "ds-\(submitter)")
             #expect(object["key_id"] as? String == "key-\(submitter)")
             #expect(object["samplerate"] as? Int == index + 1)
-            #expect(object["time"] as? String == WALTimeFormat.format(1_700_000_000_000_000_000 + Int64(tag) * 1_000 + Int64(index)))
+            #expect(object["time"] as? String == rfc3339Nano(1_700_000_000_000_000_000 + Int64(tag) * 1_000 + Int64(index)))
             // The data bytes are the input's, verbatim (number formatting and escapes untouched).
             #expect(line.hasSuffix(#","data":{"batch":\#(tag),"i":\#(index),"nested":{"f":1.50,"s":"é\n"}}}"#))
             if let last = lastTagBySubmitter[submitter] { #expect(tag >= last, "order within submitter \(submitter)") }
@@ -342,4 +342,10 @@ func segmentBytesOnDisk(_ directory: String) throws -> Int64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return total + ((attributes[.size] as? NSNumber)?.int64Value ?? 0)
     }
+}
+
+private func rfc3339Nano(_ nanos: Int64) -> String {
+    var bytes: [UInt8] = []
+    EventTime.formatRFC3339Nano(nanos, into: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
 }

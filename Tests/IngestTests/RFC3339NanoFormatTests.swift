@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-@testable import Pipeline
+@testable import Ingest
 
-@Suite struct WALTimeFormatTests {
+@Suite struct RFC3339NanoFormatTests {
     @Test(arguments: [
         (Int64(0), "1970-01-01T00:00:00Z"),
         (1, "1970-01-01T00:00:00.000000001Z"),
@@ -15,7 +15,7 @@ import Testing
         (Int64.min, "1677-09-21T00:12:43.145224192Z"),
     ])
     func formatsKnownInstants(nanos: Int64, expected: String) {
-        #expect(WALTimeFormat.format(nanos) == expected)
+        #expect(formatted(nanos) == expected)
     }
 
     /// Cross-checks the date arithmetic against Foundation's Gregorian calendar over many instants.
@@ -34,7 +34,18 @@ import Testing
                 format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
                 parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!
             )
-            #expect(WALTimeFormat.format(seconds * 1_000_000_000) == expected, "seconds \(seconds)")
+            #expect(formatted(seconds * 1_000_000_000) == expected, "seconds \(seconds)")
         }
     }
+}
+
+/// Both entry points, checked against each other on every call.
+private func formatted(_ nanos: Int64) -> String {
+    var appended: [UInt8] = []
+    EventTime.formatRFC3339Nano(nanos, into: &appended)
+    var direct = [UInt8](repeating: 0, count: EventTime.maxRFC3339NanoBytes)
+    let length = direct.withUnsafeMutableBufferPointer { EventTime.writeRFC3339Nano(nanos, to: $0.baseAddress!) }
+    direct.removeLast(direct.count - length)
+    #expect(appended == direct)
+    return String(decoding: appended, as: UTF8.self)
 }
