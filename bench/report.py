@@ -160,6 +160,7 @@ def make_plots(runs, results_dir, stamp, workloads, targets):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return []
     files = []
@@ -198,6 +199,8 @@ def make_plots(runs, results_dir, stamp, workloads, targets):
                 if points:
                     ax.plot([x for x, _ in points], [y for _, y in points], style, label=key.replace("_", "."))
             ax.set_yscale("log")
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+                lambda x, _: f"{x / 1e6:g} M" if x >= 1e6 else f"{x / 1e3:g} k" if x > 0 else "0"))
             ax.set_xlabel(f"offered load, events/s ({run['workload']})")
             ax.set_ylabel("latency, ms (from scheduled send)")
             ax.set_title(TARGET_TITLES.get(run["target"], run["target"]), fontsize=10)

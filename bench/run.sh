@@ -9,6 +9,7 @@
 #   BENCH_POOL (1) BENCH_NGINX_REPEATS (2) BENCH_STARTS (10) BENCH_SKIP_BUILD, BENCH_SKIP_CALLGRIND (unset) BENCH_KEEP_WORK (unset: the work dir is removed)
 #   KELPIE_BIN / KELPIE_LOAD_BIN (default: release builds under .build/release)
 #   BENCH_CALLGRIND_BIN (default: bench/micro/callgrind-bench built in release by this script)
+#   BENCH_SOURCE_COMMIT: the commit the binaries were built from, when built from a clean export elsewhere
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,8 +96,14 @@ LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
 [ -x "$LOAD" ] || { log "kelpie-load not found at $LOAD"; exit 1; }
 
 # ---------------------------------------------------------------- machine
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=false; git diff --quiet HEAD -- Sources bench 2>/dev/null || DIRTY=true
+if [ -n "${BENCH_SOURCE_COMMIT:-}" ]; then
+  # Binaries built elsewhere from a clean export of this commit (e.g. `git archive`), so this working tree's
+  # state says nothing about them.
+  COMMIT=$BENCH_SOURCE_COMMIT; DIRTY=false
+else
+  COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  DIRTY=false; git diff --quiet HEAD -- Sources bench 2>/dev/null || DIRTY=true
+fi
 python3 - "$WORK/meta.json" <<PY
 import json, os, platform, subprocess, sys, datetime
 def sh(cmd):
