@@ -120,6 +120,10 @@ final class IngestRoutes: Sendable {
             refuse(IngestError.emptyBody, writer)
             return nil
         }
+        if let refusal = refusalBeforeDecoding(request) {
+            writer.send(Self.unavailable(refusal.message, retryAfterSeconds: refusal.retryAfterSeconds))
+            return nil
+        }
         let body: [UInt8]
         switch decodeContent(request) {
         case .success(let decoded):
@@ -129,6 +133,21 @@ final class IngestRoutes: Sendable {
             return nil
         }
         return (dataset, entry.keyID, body)
+    }
+
+    /// When the pipeline would refuse anyway (queue full, stopping), say so before decoding: under overload
+    /// the CPU is better spent on requests that can be admitted. The wire size stands in for the encoded size.
+    func refusalBeforeDecoding(_ request: HTTPRequest) -> (message: String, retryAfterSeconds: Int)? {
+        switch pipeline.admissionPreview(estimatedBytes: request.body.count) {
+        case .accepted:
+            return nil
+        case .queueFull(let retryAfterSeconds):
+            metrics.recordRefusal(.queueFull)
+            return ("server is at capacity; retry later", retryAfterSeconds)
+        case .stopped:
+            metrics.recordRefusal(.draining)
+            return ("server is shutting down; retry later", 1)
+        }
     }
 
     struct ContentRefusal: Error {

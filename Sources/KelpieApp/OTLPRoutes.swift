@@ -65,6 +65,10 @@ final class OTLPRoutes: Sendable {
             writer.send(fail(.forbidden, GRPCCode.permissionDenied, "API key is not permitted to send events"))
             return
         }
+        if let refusal = ingest.refusalBeforeDecoding(request) {
+            writer.send(fail(.serviceUnavailable, GRPCCode.unavailable, refusal.message, [("Retry-After", String(refusal.retryAfterSeconds))]))
+            return
+        }
         let body: [UInt8]
         switch ingest.decodeContent(request) {
         case .success(let decoded):

@@ -36,6 +36,13 @@ struct AdmissionGate {
         return .accepted
     }
 
+    /// What ``admit(bytes:)`` would decide now, without admitting anything.
+    func preview(bytes: Int) -> Decision {
+        if isStopped { return .stopped }
+        if queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes { return .queueFull }
+        return .accepted
+    }
+
     mutating func admit(bytes: Int) -> Decision {
         if isStopped { return .stopped }
         if queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes { return .queueFull }

@@ -165,6 +165,17 @@ public final class EventPipeline: @unchecked Sendable {
         return .accepted
     }
 
+    /// Would a submission of about `estimatedBytes` be refused right now? Callers ask before spending CPU on
+    /// decoding a request, so an overloaded server refuses cheaply; ``submit(_:completion:)-(EventBatch,_)``
+    /// still decides for real. Counts nothing and admits nothing.
+    public func admissionPreview(estimatedBytes: Int) -> AdmissionResult {
+        switch shared.withLock({ $0.gate.preview(bytes: estimatedBytes) }) {
+        case .accepted: .accepted
+        case .queueFull: .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)
+        case .stopped: .stopped
+        }
+    }
+
     /// Encoded bytes admitted but not yet written (ack=durable: not yet fdatasync'd).
     public var queuedBytes: Int { shared.withLock { $0.gate.queuedBytes } }
 
