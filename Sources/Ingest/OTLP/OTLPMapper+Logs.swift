@@ -1,26 +1,5 @@
 /// Log records → events (husky `logs.go`).
 extension OTLPMapper {
-    mutating func mapResourceLogs(_ slice: ProtoSlice) throws(ProtoWireError) {
-        let (resource, schemaURL) = try envelope(slice)
-        var capture = AttributeCapture(takesSampleRate: true)
-        let resourceFragment = try self.resourceFragment(resource: resource, schemaURL: schemaURL, capture: &capture)
-        defer { resourceFragment.deallocate() }
-        switchToDataset(dataset(serviceName: capture.serviceName))
-        let resourceSampleRate = capture.sampleRate
-        try forEachListElement(slice) { (scopeLogs) throws(ProtoWireError) in
-            let (scope, scopeSchemaURL) = try envelope(scopeLogs)
-            var scopeCapture = AttributeCapture(takesSampleRate: true)
-            let scopeFragment = try self.scopeFragment(scope: scope, schemaURL: scopeSchemaURL, capture: &scopeCapture)
-            defer { scopeFragment.deallocate() }
-            let envelope = Envelope(
-                resource: resourceFragment, resourceSampleRate: resourceSampleRate,
-                scope: scopeFragment, scopeSampleRate: scopeCapture.sampleRate)
-            try forEachListElement(scopeLogs) { (record) throws(ProtoWireError) in
-                try mapLogRecord(record, envelope: envelope)
-            }
-        }
-    }
-
     /// Precedence as in husky's map-based translator, where later writes win: log attributes over
     /// scope over resource over the record's own fields (so an attribute named `body` replaces the body).
     mutating func mapLogRecord(_ record: ProtoSlice, envelope: Envelope) throws(ProtoWireError) {

@@ -28,24 +28,6 @@ extension OTLPMapper {
     /// DataPointFlags.FLAG_NO_RECORDED_VALUE: the point carries no value.
     static let noRecordedValueFlag: UInt64 = 1
 
-    mutating func mapResourceMetrics(_ slice: ProtoSlice) throws(ProtoWireError) {
-        let (resource, schemaURL) = try envelope(slice)
-        var capture = AttributeCapture(takesSampleRate: false)
-        let resourceFragment = try self.resourceFragment(resource: resource, schemaURL: schemaURL, capture: &capture)
-        defer { resourceFragment.deallocate() }
-        switchToDataset(dataset(serviceName: capture.serviceName))
-        try forEachListElement(slice) { (scopeMetrics) throws(ProtoWireError) in
-            let (scope, scopeSchemaURL) = try envelope(scopeMetrics)
-            var scopeCapture = AttributeCapture(takesSampleRate: false)
-            let scopeFragment = try self.scopeFragment(scope: scope, schemaURL: scopeSchemaURL, capture: &scopeCapture)
-            defer { scopeFragment.deallocate() }
-            let envelope = Envelope(resource: resourceFragment, resourceSampleRate: nil, scope: scopeFragment, scopeSampleRate: nil)
-            try forEachListElement(scopeMetrics) { (metric) throws(ProtoWireError) in
-                try mapMetric(metric, envelope: envelope)
-            }
-        }
-    }
-
     mutating func mapMetric(_ metric: ProtoSlice, envelope: Envelope) throws(ProtoWireError) {
         var summary = MetricSummary()
         var reader = ProtoReader(base: base, slice: metric)

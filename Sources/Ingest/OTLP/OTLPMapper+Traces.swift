@@ -25,27 +25,6 @@ extension OTLPMapper {
         var scopeSampleRate: Int32?
     }
 
-    mutating func mapResourceSpans(_ slice: ProtoSlice) throws(ProtoWireError) {
-        let (resource, schemaURL) = try envelope(slice)
-        var capture = AttributeCapture(takesSampleRate: true)
-        let resourceFragment = try self.resourceFragment(resource: resource, schemaURL: schemaURL, capture: &capture)
-        defer { resourceFragment.deallocate() }
-        switchToDataset(dataset(serviceName: capture.serviceName))
-        let resourceSampleRate = capture.sampleRate
-        try forEachListElement(slice) { (scopeSpans) throws(ProtoWireError) in
-            let (scope, scopeSchemaURL) = try envelope(scopeSpans)
-            var scopeCapture = AttributeCapture(takesSampleRate: true)
-            let scopeFragment = try self.scopeFragment(scope: scope, schemaURL: scopeSchemaURL, capture: &scopeCapture)
-            defer { scopeFragment.deallocate() }
-            let envelope = Envelope(
-                resource: resourceFragment, resourceSampleRate: resourceSampleRate,
-                scope: scopeFragment, scopeSampleRate: scopeCapture.sampleRate)
-            try forEachListElement(scopeSpans) { (span) throws(ProtoWireError) in
-                try mapSpan(span, envelope: envelope)
-            }
-        }
-    }
-
     mutating func mapSpan(_ span: ProtoSlice, envelope: Envelope) throws(ProtoWireError) {
         let bodyStart = writer.out.count
         let recordCount = batches[currentBatch].records.count

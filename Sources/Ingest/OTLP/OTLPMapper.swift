@@ -65,11 +65,35 @@ struct OTLPMapper {
                 try reader.skip(tag)
                 continue
             }
-            let resourceItems = try reader.slice(tag)
-            switch signal {
-            case .traces: try mapResourceSpans(resourceItems)
-            case .logs: try mapResourceLogs(resourceItems)
-            case .metrics: try mapResourceMetrics(resourceItems)
+            try mapResource(try reader.slice(tag))
+        }
+    }
+
+    /// One Resource{Spans,Logs,Metrics}: the resource and each scope are rendered once into fragments that
+    /// every item under them copies; only the items differ by signal. Metrics take no sample rate from
+    /// attributes (husky reads `sampleRate` on spans and logs only).
+    mutating func mapResource(_ slice: ProtoSlice) throws(ProtoWireError) {
+        let takesSampleRate = signal != .metrics
+        let (resource, schemaURL) = try envelope(slice)
+        var capture = AttributeCapture(takesSampleRate: takesSampleRate)
+        let resourceFragment = try self.resourceFragment(resource: resource, schemaURL: schemaURL, capture: &capture)
+        defer { resourceFragment.deallocate() }
+        switchToDataset(dataset(serviceName: capture.serviceName))
+        let resourceSampleRate = capture.sampleRate
+        try forEachListElement(slice) { (scopeItems) throws(ProtoWireError) in
+            let (scope, scopeSchemaURL) = try envelope(scopeItems)
+            var scopeCapture = AttributeCapture(takesSampleRate: takesSampleRate)
+            let scopeFragment = try self.scopeFragment(scope: scope, schemaURL: scopeSchemaURL, capture: &scopeCapture)
+            defer { scopeFragment.deallocate() }
+            let envelope = Envelope(
+                resource: resourceFragment, resourceSampleRate: resourceSampleRate,
+                scope: scopeFragment, scopeSampleRate: scopeCapture.sampleRate)
+            try forEachListElement(scopeItems) { (item) throws(ProtoWireError) in
+                switch signal {
+                case .traces: try mapSpan(item, envelope: envelope)
+                case .logs: try mapLogRecord(item, envelope: envelope)
+                case .metrics: try mapMetric(item, envelope: envelope)
+                }
             }
         }
     }
