@@ -429,12 +429,10 @@ bool atDocumentEnd(od::document &document) {
     return document.current_location().get(location) == simdjson::OUT_OF_BOUNDS;
 }
 
-int32_t parseBatch(const uint8_t *json, size_t length, size_t capacity,
-                   const kelpie_sj_event **events, size_t *eventCount, int32_t *simdjsonError) {
-    ThreadState &state = threadState();
-    trimThreadState(state, length);
-    state.events.clear();
-    od::document document;
+/// Starts an on-demand parse and checks the root's type: the prologue the batch and single-event entry
+/// points share. KELPIE_SJ_DOC_OK leaves `document` positioned at the root.
+int32_t openDocument(ThreadState &state, const uint8_t *json, size_t length, size_t capacity,
+                     od::json_type expectedRoot, od::document &document, int32_t *simdjsonError) {
     simdjson::error_code error = state.parser.iterate(reinterpret_cast<const char *>(json), length, capacity).get(document);
     if (error != simdjson::SUCCESS) {
         *simdjsonError = error;
@@ -445,7 +443,18 @@ int32_t parseBatch(const uint8_t *json, size_t length, size_t capacity,
         *simdjsonError = error;
         return KELPIE_SJ_DOC_MALFORMED;
     }
-    if (rootType != od::json_type::array) return KELPIE_SJ_DOC_WRONG_ROOT_TYPE;
+    return rootType == expectedRoot ? KELPIE_SJ_DOC_OK : KELPIE_SJ_DOC_WRONG_ROOT_TYPE;
+}
+
+int32_t parseBatch(const uint8_t *json, size_t length, size_t capacity,
+                   const kelpie_sj_event **events, size_t *eventCount, int32_t *simdjsonError) {
+    ThreadState &state = threadState();
+    trimThreadState(state, length);
+    state.events.clear();
+    od::document document;
+    int32_t opened = openDocument(state, json, length, capacity, od::json_type::array, document, simdjsonError);
+    if (opened != KELPIE_SJ_DOC_OK) return opened;
+    simdjson::error_code error;
     od::array array;
     if ((error = document.get_array().get(array)) != simdjson::SUCCESS) {
         *simdjsonError = error;
@@ -479,17 +488,9 @@ int32_t parseObject(const uint8_t *json, size_t length, size_t capacity, kelpie_
     trimThreadState(state, length);
     *event = kelpie_sj_event{};
     od::document document;
-    simdjson::error_code error = state.parser.iterate(reinterpret_cast<const char *>(json), length, capacity).get(document);
-    if (error != simdjson::SUCCESS) {
-        *simdjsonError = error;
-        return (error == simdjson::MEMALLOC || error == simdjson::CAPACITY) ? KELPIE_SJ_DOC_RESOURCE : KELPIE_SJ_DOC_MALFORMED;
-    }
-    od::json_type rootType;
-    if ((error = document.type().get(rootType)) != simdjson::SUCCESS) {
-        *simdjsonError = error;
-        return KELPIE_SJ_DOC_MALFORMED;
-    }
-    if (rootType != od::json_type::object) return KELPIE_SJ_DOC_WRONG_ROOT_TYPE;
+    int32_t opened = openDocument(state, json, length, capacity, od::json_type::object, document, simdjsonError);
+    if (opened != KELPIE_SJ_DOC_OK) return opened;
+    simdjson::error_code error;
     od::object object;
     if ((error = document.get_object().get(object)) != simdjson::SUCCESS) {
         *simdjsonError = error;
