@@ -38,29 +38,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Load threads, each with its own epoll loop and a share of connections and rate.")
     var threads: Int = 1
 
-    @Option(help: "Payload: single-json, batch-json, batch-msgpack or otlp-traces.")
-    var payload: PayloadKind = .batchJSON
-
-    @Option(help: "Events per request (default 100 for batches, 512 spans for otlp-traces; single-json is always 1).")
-    var batchSize: Int?
-
-    @Option(help: "Body compression: none, gzip or zstd.")
-    var compression: Compression = .none
-
-    @Option(help: "Compression level (default: gzip 1, zstd 2).")
-    var compressionLevel: Int32?
-
-    @Option(help: "Target size in bytes of each event's `data` object as compact JSON.")
-    var eventBytes: Int = EventShape.defaultTargetDataBytes
-
-    @Option(help: "Distinct values of the high-cardinality string field (user.id).")
-    var cardinality: Int = EventShape.defaultStringCardinality
-
-    @Option(help: "Seed for the generated events.")
-    var seed: UInt64 = 1
-
-    @Option(help: "Dataset name, or the name prefix with --datasets.")
-    var dataset: String = "kelpie-load"
+    @OptionGroup var shape: PayloadOptions
 
     @Option(help: "Number of datasets (<dataset>-0 ... -N-1), spread round-robin over requests.")
     var datasets: Int = 1
@@ -118,13 +96,11 @@ struct RunCommand: ParsableCommand {
 
     func execute() throws {
         let targetURL = try TargetURL(parsing: target)
-        let kind = payload
-        let datasetNames = PayloadConfiguration.names(prefix: dataset, count: datasets)
+        let kind = shape.payload
+        let datasetNames = PayloadConfiguration.names(prefix: shape.dataset, count: datasets)
         let apiKeys = keyList.isEmpty ? PayloadConfiguration.names(prefix: "kelpie-load-key", count: keys) : keyList
         let run = runID ?? Self.randomRunID()
-        let payloadConfiguration = PayloadConfiguration(
-            kind: kind, batchSize: batchSize, compression: compression, compressionLevel: compressionLevel,
-            shape: EventShape(targetDataBytes: eventBytes, stringCardinality: cardinality, seed: seed),
+        let payloadConfiguration = shape.configuration(
             datasets: datasetNames, apiKeys: apiKeys, poolSize: pool, verifyRunID: verify ? run : nil)
         let eventsPerRequest = Double(kind == .singleJSON ? 1 : payloadConfiguration.batchSize)
         let unitScale = rateUnit == .events ? 1 / eventsPerRequest : 1
