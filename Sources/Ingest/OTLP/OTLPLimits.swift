@@ -18,8 +18,9 @@ public struct OTLPLimits: Sendable, Equatable {
     public static let defaultMaxAttributeFlattenDepth = 5
     public static let defaultMaxJSONStringFieldBytes = 65_535
     public static let defaultMaxNestingDepth = 100
-    public static let defaultMaxEventBytes = 1_000_000
-    public static let defaultMaxFutureSkewNanos: Int64 = 3_600 * 1_000_000_000
+    /// The same Honeycomb rules as the events API's, from one place.
+    public static let defaultMaxEventBytes = IngestLimits.defaultMaxEventBytes
+    public static let defaultMaxFutureSkewNanos = IngestLimits.defaultMaxFutureSkewNanos
 
     public init(
         maxAttributeFlattenDepth: Int = OTLPLimits.defaultMaxAttributeFlattenDepth,
