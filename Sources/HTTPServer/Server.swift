@@ -61,7 +61,6 @@ public final class Server: @unchecked Sendable {
     }
 
     public var openConnectionCount: Int { sockets.openConnectionCount }
-    public var acceptedConnectionCount: UInt64 { sockets.acceptedConnectionCount }
     public func laneHeartbeats() -> [ContinuousClock.Instant] { sockets.laneHeartbeats() }
 
     func register(_ driver: HTTPConnection, connection: Connection) {

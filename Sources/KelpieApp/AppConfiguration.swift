@@ -41,16 +41,12 @@ public struct AppConfiguration: Sendable {
 
     public init() {}
 
-    var resolvedLaneCount: Int {
-        laneCount > 0 ? laneCount : SocketServerConfiguration().laneCount
-    }
-
     var serverConfiguration: ServerConfiguration {
         var socket = SocketServerConfiguration()
         socket.host = listen.host
         socket.port = listen.port
         socket.backend = ioBackend
-        socket.laneCount = resolvedLaneCount
+        socket.laneCount = laneCount > 0 ? laneCount : SocketServerConfiguration.onlineProcessorCount
         socket.maxConnections = maxConnections
         var limits = ParserLimits()
         limits.maxBodyBytes = maxBodyBytes

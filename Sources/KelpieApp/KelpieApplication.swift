@@ -14,7 +14,6 @@ public final class KelpieApplication: Sendable {
     private let state = AppState()
     private let pipeline: EventPipeline
     private let server: Server
-    private let health: HealthRoutes
     private let keys: APIKeyStore
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
@@ -59,7 +58,6 @@ public final class KelpieApplication: Sendable {
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
-        self.health = health
         let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
@@ -89,8 +87,6 @@ public final class KelpieApplication: Sendable {
         metrics.draining.set(to: 1)
         metrics.ready.set(to: 0)
     }
-
-    public var isReady: Bool { health.readinessReasons().isEmpty }
 
     /// Re-reads the key file now (the executable calls this on SIGHUP). False when it failed to load and
     /// the previous keys stay in force.
