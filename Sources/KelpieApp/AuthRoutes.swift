@@ -1,3 +1,4 @@
+import EventModel
 import HTTP1
 import HTTPServer
 import Ingest
@@ -28,7 +29,7 @@ final class AuthRoutes: Sendable {
         body.reserveCapacity(384)
         func field(_ name: String, _ value: String) {
             body.append(contentsOf: "\"\(name)\":\"".utf8)
-            JSONString.appendEscaped(value, to: &body)
+            JSONStringEscaper.appendEscaped(value, to: &body)
             body.append(UInt8(ascii: "\""))
         }
         body.append(UInt8(ascii: "{"))

@@ -1,3 +1,4 @@
+import EventModel
 import HTTP1
 import HTTPServer
 import Ingest

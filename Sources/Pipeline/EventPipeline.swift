@@ -1,4 +1,4 @@
-public import Ingest
+public import EventModel
 import Dispatch
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Ingest
+import EventModel
 import Synchronization
 @testable import Pipeline
 
