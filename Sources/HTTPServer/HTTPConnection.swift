@@ -1,6 +1,5 @@
 import DispatchSockets
 import HTTP1
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -32,11 +31,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
     private var currentRoute = ""
     /// Reading stays paused until queued output drains below the bound.
     private var waitingForOutputDrain = false
-    /// The thread running a route handler for this connection right now (0 otherwise). An answer given on
-    /// that thread, inside the handler, is kept in ``synchronousAnswer`` and written once the bytes around
-    /// the request are accounted for: no hop through the lane's queue, no eventfd wake-up.
-    private let handlerThread = Atomic<UInt>(0)
-    private var synchronousAnswer: (response: HTTPResponse, generation: UInt64)?
+    /// An answer available while the lane is still parsing (a route's `.now`, a router refusal, a pending
+    /// answer completed before it was awaited). It is written once the bytes around the request are
+    /// accounted for: no hop through the lane's queue, no eventfd wake-up.
+    private var readyAnswer: (response: HTTPResponse, generation: UInt64)?
 
     init(server: Server) {
         self.server = server
@@ -67,14 +65,14 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             inbound.append(contentsOf: bytes)
             processInbound()
         }
-        deliverSynchronousAnswers()
+        deliverReadyAnswers()
     }
 
-    /// Writes answers given synchronously by handlers. Writing one resumes parsing, which may dispatch
-    /// (and synchronously answer) the next pipelined request, hence the loop.
-    private func deliverSynchronousAnswers() {
-        while let answer = synchronousAnswer {
-            synchronousAnswer = nil
+    /// Writes answers that became ready while parsing. Writing one resumes parsing, which may dispatch
+    /// (and answer at once) the next pipelined request, hence the loop.
+    private func deliverReadyAnswers() {
+        while let answer = readyAnswer {
+            readyAnswer = nil
             finish(answer.response, generation: answer.generation)
         }
     }
@@ -204,31 +202,30 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             currentRoute = route.template
             var routed = request
             routed.parameters = parameters
-            // Holding the driver until the answer arrives is fine: the closure lives only as long as the
-            // request does, and a closed connection ignores the answer (generation and state checks).
-            let writer = HTTPResponseWriter { [self] response in
-                if handlerThread.load(ordering: .acquiring) == Self.currentThread() {
-                    synchronousAnswer = (response, requestGeneration)
-                } else {
+            switch route.handler(routed) {
+            case .now(let response):
+                readyAnswer = (response, requestGeneration)
+            case .later(let pending):
+                // Holding the driver until the answer arrives is fine: the closure lives only as long as the
+                // request does, and a closed connection ignores the answer (generation and state checks).
+                let ready = pending.builderOrObserve { [self] build in
                     connection.execute {
-                        self.finish(response, generation: requestGeneration)
-                        self.deliverSynchronousAnswers()
+                        self.finish(build(), generation: requestGeneration)
+                        self.deliverReadyAnswers()
                     }
                 }
+                if let ready { readyAnswer = (ready(), requestGeneration) }
             }
-            handlerThread.store(Self.currentThread(), ordering: .releasing)
-            route.handler(routed, writer)
-            handlerThread.store(0, ordering: .releasing)
         case .methodNotAllowed(let allowed):
             currentRoute = "MethodNotAllowed"
             let allow = allowed.map { $0.rawValue }.joined(separator: ", ")
-            synchronousAnswer = (.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), requestGeneration)
+            readyAnswer = (.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), requestGeneration)
         case .notFound:
             currentRoute = "NotFound"
-            synchronousAnswer = (.jsonError(.notFound, "not found"), requestGeneration)
+            readyAnswer = (.jsonError(.notFound, "not found"), requestGeneration)
         case .badPath:
             currentRoute = "BadRequest"
-            synchronousAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
+            readyAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
         }
     }
 
@@ -315,10 +312,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         case .notImplemented(let what): "not implemented: \(what)"
         case .versionNotSupported: "HTTP version not supported"
         }
-    }
-
-    private static func currentThread() -> UInt {
-        UInt(pthread_self())
     }
 
     private static func epochSeconds() -> Int {

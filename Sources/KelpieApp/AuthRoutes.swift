@@ -15,13 +15,13 @@ final class AuthRoutes: Sendable {
     }
 
     var routes: [Route] {
-        [Route(.get, "/1/auth") { [self] request, writer in writer.send(auth(request)) }]
+        [Route(.get, "/1/auth") { [self] request in .now(auth(request)) }]
     }
 
     func auth(_ request: HTTPRequest) -> HTTPResponse {
-        guard let key = IngestRoutes.apiKey(request.head.headers), case .admitted(let entry) = keys.authenticate(key) else {
+        guard let key = IngestAdmission.apiKey(request.head.headers), case .admitted(let entry) = keys.authenticate(key) else {
             metrics.recordRefusal(.unauthorized)
-            return .jsonError(.unauthorized, IngestRoutes.unknownKeyMessage)
+            return .jsonError(.unauthorized, IngestAdmission.unknownKeyMessage)
         }
         // Classic keys have no environment: Honeycomb answers empty strings.
         let environment = APIKeyKind(key: key) == .classic ? APIKeyEntry.Named(name: "", slug: "") : entry.environment

@@ -34,9 +34,9 @@ final class HealthRoutes: Sendable {
 
     var routes: [Route] {
         [
-            Route(.get, "/healthz") { [self] _, writer in writer.send(health()) },
-            Route(.get, "/readyz") { [self] _, writer in writer.send(readiness()) },
-            Route(.get, "/metrics") { [self] _, writer in writer.send(metricsText()) },
+            Route(.get, "/healthz") { [self] _ in .now(health()) },
+            Route(.get, "/readyz") { [self] _ in .now(readiness()) },
+            Route(.get, "/metrics") { [self] _ in .now(metricsText()) },
         ]
     }
 

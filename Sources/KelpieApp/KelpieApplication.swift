@@ -44,12 +44,13 @@ public final class KelpieApplication: Sendable {
         var limits = IngestLimits()
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
-            pipeline: pipeline, decoder: HoneycombDecoder(limits: limits), metrics: metrics, keys: keys,
-            maxDecodedBodyBytes: configuration.maxDecodedBodyBytes,
+            admission: IngestAdmission(
+                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+            ),
+            decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes
         )
         let auth = AuthRoutes(keys: keys, metrics: metrics)
-        let otlp = OTLPRoutes(ingest: ingest, decoder: OTLPDecoder(), keys: keys, metrics: metrics)
         // The lanes' heartbeats come from the server, which needs the router first: late-bound.
         let serverBox = ServerBox()
         let health = HealthRoutes(
@@ -58,7 +59,7 @@ public final class KelpieApplication: Sendable {
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
-        let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
+        let router = Router(CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes)
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger
