@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way (docs/architecture.md):
-// EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit;
+// EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit; Locking (the
+// one lock type) ← every library that shares state between threads;
 // C wrappers → DispatchSockets; DispatchSockets + HTTP1 → HTTPServer; C wrappers → Ingest;
 // HTTPServer + Ingest + Pipeline → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
 import PackageDescription
@@ -38,27 +39,32 @@ let package = Package(
 
         // MARK: the event model (pure Swift, no C): what decoders produce, the pipeline and sinks consume
         .target(name: "EventModel", swiftSettings: strict),
+        // The one lock type (pthread mutex, visible to ThreadSanitizer); see Sources/Locking/Lock.swift.
+        .target(name: "Locking", swiftSettings: strict),
 
         // MARK: transport and protocol
-        .target(name: "DispatchSockets", dependencies: ["CSystemShims"], swiftSettings: strict),
+        .target(name: "DispatchSockets", dependencies: ["CSystemShims", "Locking"], swiftSettings: strict),
         .target(name: "HTTP1", dependencies: ["EventModel"], swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["DispatchSockets", "HTTP1", "EventModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DispatchSockets", "HTTP1", "EventModel", "Locking", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
 
         // MARK: domain
         .target(
-            name: "Ingest", dependencies: ["EventModel", "CZlib", "CZstd", "CCrypto", "CSimdJSON"], swiftSettings: strict
+            name: "Ingest", dependencies: ["EventModel", "Locking", "CZlib", "CZstd", "CCrypto", "CSimdJSON"],
+            swiftSettings: strict
         ),
-        .target(name: "Pipeline", dependencies: ["EventModel"], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["EventModel", "Locking"], swiftSettings: strict),
 
         // MARK: composition root and executables
         .target(
             name: "KelpieApp",
             dependencies: [
-                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -76,7 +82,7 @@ let package = Package(
         .target(
             name: "LoadKit",
             dependencies: [
-                "EventModel", "CSystemShims", "CZlib", "CZstd",
+                "EventModel", "Locking", "CSystemShims", "CZlib", "CZstd",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -90,7 +96,7 @@ let package = Package(
         // MARK: tests (Swift Testing), one target per library
         .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(

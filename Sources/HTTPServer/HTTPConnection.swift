@@ -8,9 +8,9 @@ import Glibc
 /// Drives one HTTP/1.1 connection: feeds received bytes to the parser, hands complete requests to the
 /// router, writes responses in order, and performs what ``HTTPConnectionStateMachine`` decides.
 ///
-/// Confined to the connection's I/O lane: every method except the response writer's delivery closure runs
-/// there, so it needs no locks.
-final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
+/// Confined to the connection's I/O lane (asserted at the entry points): every method runs there, so it
+/// needs no locks. A pending answer completed elsewhere reaches it only through `Connection.execute`.
+final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
     private var connection: Connection?
     private var parser: RequestParser
@@ -46,11 +46,12 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidOpen(_ connection: Connection) {
         self.connection = connection
-        server.register(self, connection: connection)
+        server.connectionOpened()
         perform(machine.opened(now: .now))
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        connection.assertOnLane()
         guard machine.state != .closed, machine.state != .awaitingResponse else {
             // Bytes that raced a pause: keep them for after the response.
             if machine.state == .awaitingResponse { inbound.append(contentsOf: bytes) }
@@ -99,7 +100,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: Connection) {
-        server.unregister(id: connection.id)
+        server.connectionClosed()
         self.connection = nil
         inbound = []
         body = []
@@ -109,6 +110,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Graceful stop: close now if idle, otherwise after the response in progress.
     func drain() {
+        connection?.assertOnLane()
         perform(machine.drain())
     }
 
@@ -231,6 +233,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Writes the answer to the request in flight (on the lane) and moves the connection on.
     private func finish(_ response: HTTPResponse, generation answered: UInt64) {
+        connection?.assertOnLane()
         guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
         let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
         write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A response a route promises and completes later, from any thread. Completing it hands over only a
 /// builder: the connection runs the builder on its own lane, so the reply body and the request's metrics
@@ -16,7 +16,7 @@ public final class PendingResponse: Sendable {
         case delivered
     }
 
-    private let state = Mutex<State>(.waiting)
+    private let state = Lock<State>(.waiting)
 
     public init() {}
 

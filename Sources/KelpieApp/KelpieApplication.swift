@@ -1,3 +1,4 @@
+import Locking
 public import DispatchSockets
 import HTTPServer
 import Ingest
@@ -11,7 +12,7 @@ public final class KelpieApplication: Sendable {
     public let configuration: AppConfiguration
     public let metrics: KelpieMetrics
     private let logger: Logger
-    private let state = AppState()
+    private let readiness: Readiness
     private let pipeline: EventPipeline
     private let server: Server
     private let keys: APIKeyStore
@@ -27,6 +28,8 @@ public final class KelpieApplication: Sendable {
 
         let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
         self.pipeline = pipeline
+        let readiness = Readiness(pipeline: pipeline, metrics: metrics)
+        self.readiness = readiness
 
         let keys: APIKeyStore
         do {
@@ -52,10 +55,10 @@ public final class KelpieApplication: Sendable {
         )
         let auth = AuthRoutes(keys: keys, metrics: metrics)
         // The lanes' heartbeats come from the server, which needs the router first: late-bound.
-        let serverBox = ServerBox()
+        let serverBox = Lock<Server?>(nil)
         let health = HealthRoutes(
-            state: state, pipeline: pipeline, metrics: metrics,
-            laneHeartbeats: { serverBox.server?.laneHeartbeats() ?? [] },
+            readiness: readiness, pipeline: pipeline, metrics: metrics,
+            laneHeartbeats: { serverBox.withLock { $0 }?.laneHeartbeats() ?? [] },
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
@@ -64,7 +67,7 @@ public final class KelpieApplication: Sendable {
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger
         )
-        serverBox.server = server
+        serverBox.withLock { $0 = server }
         self.server = server
     }
 
@@ -74,8 +77,7 @@ public final class KelpieApplication: Sendable {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
         let address = try server.start()
-        state.isListening = true
-        metrics.ready.set(to: 1)
+        readiness.setListening(true)
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
         ])
@@ -84,9 +86,7 @@ public final class KelpieApplication: Sendable {
 
     /// Readiness turns 503 at once; nothing else changes yet. First step of ``shutdown()``.
     public func beginDraining() {
-        state.isDraining = true
-        metrics.draining.set(to: 1)
-        metrics.ready.set(to: 0)
+        readiness.beginDraining()
     }
 
     /// Re-reads the key file now (the executable calls this on SIGHUP). False when it failed to load and
@@ -107,7 +107,7 @@ public final class KelpieApplication: Sendable {
         }
         let deadline = ContinuousClock.now + configuration.shutdownTimeout
         server.stopAccepting()
-        state.isListening = false
+        readiness.setListening(false)
         server.closeConnectionsGracefully()
         while server.openConnectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
@@ -122,8 +122,4 @@ public final class KelpieApplication: Sendable {
         keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }
-}
-
-private final class ServerBox: @unchecked Sendable {
-    var server: Server?
 }

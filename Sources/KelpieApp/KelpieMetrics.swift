@@ -1,26 +1,26 @@
+import Locking
 public import HTTP1
 public import HTTPServer
 public import Pipeline
 public import Prometheus
-import Synchronization
 
 /// Every metric Kelpie exports, defined once at start-up with help text and fixed label names, so a
 /// mistake traps at boot (the Prometheus registry's rule) rather than mid-traffic. The catalogue is
 /// documented in docs/metrics.md.
-public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @unchecked Sendable {
+public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
 
     // HTTP
-    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
-    private let durationHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let requestCounters = Lock<[RequestKey: Counter]>([:])
+    private let durationHistograms = Lock<[String: DurationHistogram]>([:])
     let openConnections: Gauge
     let connectionsAccepted: Counter
 
     // Ingest
-    private let acceptedByFormat = Mutex<[String: Counter]>([:])
-    private let rejectedByReason = Mutex<[String: Counter]>([:])
-    private let refusalsByReason = Mutex<[String: Counter]>([:])
-    private let datasetEvents = Mutex<[String: Counter]>([:])
+    private let acceptedByFormat = Lock<[String: Counter]>([:])
+    private let rejectedByReason = Lock<[String: Counter]>([:])
+    private let refusalsByReason = Lock<[String: Counter]>([:])
+    private let datasetEvents = Lock<[String: Counter]>([:])
     let wireBytes: Counter
     let decodedBytes: Counter
 
@@ -249,7 +249,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
         }
     }
 
-    private func labelled(_ cache: borrowing Mutex<[String: Counter]>, _ value: String, make: (String) -> Counter) -> Counter {
+    private func labelled(_ cache: Lock<[String: Counter]>, _ value: String, make: (String) -> Counter) -> Counter {
         cache.withLock { counters in
             if let existing = counters[value] { return existing }
             let made = make(value)

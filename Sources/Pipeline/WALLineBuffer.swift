@@ -5,7 +5,7 @@ import EventModel
 ///
 /// Filled on the submitting thread, then only read by the writer: that hand-over through the pipeline's
 /// lock is why it is `@unchecked Sendable`.
-final class WALLineBuffer: @unchecked Sendable {
+final class WALLineBuffer: @unchecked Sendable {  // unchecked: filled before submit, then read only by the writer, handed over through the pipeline's lock
     var storage: ByteBuffer
 
     init(capacity: Int) {

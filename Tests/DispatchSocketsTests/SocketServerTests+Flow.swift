@@ -1,3 +1,4 @@
+import Locking
 @testable import DispatchSockets
 import Glibc
 import Testing
