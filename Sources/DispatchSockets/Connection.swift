@@ -33,6 +33,13 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
     /// Slot in the lane's ConnectionTable (-1 when not in it).
     var tableSlot = -1
     private(set) var channel: (any ReadinessChannel)!
+    /// One object shared by the handlers of every connection on this lane, so they can keep lane-local
+    /// caches without locks. Lane only.
+    public var laneLocal: AnyObject? {
+        get { lane.handlerLocal }
+        set { lane.handlerLocal = newValue }
+    }
+
     /// The handler driving this connection. Lane only.
     public private(set) var handler: (any ConnectionHandler)?
 

@@ -21,6 +21,8 @@ final class IOLane: @unchecked Sendable {  // unchecked: mutable state touched o
     /// Cleared when the lane stops, which breaks the server ↔ lane reference cycle.
     var server: SocketServer?
     var connections = ConnectionTable()
+    /// One object the handlers of this lane's connections share (e.g. a metrics cache). Lane only.
+    var handlerLocal: AnyObject?
     /// The listener, on the accept lane only, until it is closed.
     var listener: Listener?
 

@@ -237,10 +237,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
         let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
         write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)
-        server.observer?.requestFinished(
-            route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code,
-            duration: .now - requestStartedAt, wireBytes: requestWireBytes
-        )
+        recordRequest(route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code)
         perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
     }
 
@@ -261,12 +258,23 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         guard let connection else { return }
         let response = HTTPResponse.jsonError(status, reason)
         write(response, keepAlive: false, to: connection)
-        server.observer?.requestFinished(
-            route: route, method: currentHead?.method ?? .get, status: status.code,
-            duration: .now - requestStartedAt, wireBytes: requestWireBytes
-        )
+        recordRequest(route: route, method: currentHead?.method ?? .get, status: status.code)
         connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
         perform(machine.failed())
+    }
+
+    /// Counts the request in the lane's cached series (no process-wide lock on the way).
+    private func recordRequest(route: String, method: HTTPMethod, status: Int) {
+        guard let observer = server.observer, let connection else { return }
+        let cache: RequestSeriesCache
+        if let existing = connection.laneLocal as? RequestSeriesCache {
+            cache = existing
+        } else {
+            cache = RequestSeriesCache()
+            connection.laneLocal = cache
+        }
+        cache.series(route: route, method: method, status: status, observer: observer)
+            .record(duration: .now - requestStartedAt, wireBytes: requestWireBytes)
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {
@@ -293,10 +301,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         case .sendRequestTimeoutAndClose:
             let response = HTTPResponse.jsonError(.requestTimeout, "request not received in time")
             write(response, keepAlive: false, to: connection)
-            server.observer?.requestFinished(
-                route: "Timeout", method: currentHead?.method ?? .get, status: 408,
-                duration: .now - requestStartedAt, wireBytes: requestWireBytes
-            )
+            recordRequest(route: "Timeout", method: currentHead?.method ?? .get, status: 408)
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         case .close:

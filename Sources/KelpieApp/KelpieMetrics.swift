@@ -126,7 +126,19 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         var code: Int
     }
 
-    public func requestFinished(route: String, method: HTTPMethod, status: Int, duration: Duration, wireBytes: Int) {
+    /// One route × method × status: its request counter and the route's duration histogram. The lanes
+    /// cache these, so this lookup (and its lock) runs once per lane and kind of request.
+    struct RouteSeries: RequestSeries {
+        let counter: Counter
+        let duration: DurationHistogram
+
+        func record(duration elapsed: Duration, wireBytes: Int) {
+            counter.increment()
+            duration.record(elapsed)
+        }
+    }
+
+    public func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries {
         let key = RequestKey(route: route, method: method.rawValue, code: status)
         let counter = requestCounters.withLock { counters in
             if let existing = counters[key] { return existing }
@@ -137,7 +149,6 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
             counters[key] = made
             return made
         }
-        counter.increment()
         let histogram = durationHistograms.withLock { histograms in
             if let existing = histograms[route] { return existing }
             let made = registry.makeDurationHistogram(
@@ -147,7 +158,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
             histograms[route] = made
             return made
         }
-        histogram.record(duration)
+        return RouteSeries(counter: counter, duration: histogram)
     }
 
     public func connectionOpened() {
