@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// One captured request from Tests/IngestTests/Fixtures (copied from /work/shared/fixtures/wire).
 struct WireFixture {
