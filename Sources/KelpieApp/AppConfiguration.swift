@@ -9,6 +9,9 @@ public struct AppConfiguration: Sendable {
     public var listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
     public var dataDirectory: String = "./data"
     public var ackMode: AckMode = .durable
+    public var sink: SinkKind = .spool
+    /// ack=delivered: how long a request waits for the sink's confirmation before it gets 503.
+    public var sinkTimeout: Duration = .seconds(10)
     public var ioBackend: IOBackendKind = .epoll
     /// Serial I/O lanes; 0 means one per online CPU.
     public var laneCount: Int = 0
@@ -63,6 +66,7 @@ public struct AppConfiguration: Sendable {
         pipeline.segmentMaxBytes = segmentMaxBytes
         pipeline.segmentMaxAge = segmentMaxAge
         pipeline.retentionMaxBytes = retentionMaxBytes
+        pipeline.sinkTimeout = sinkTimeout
         return pipeline
     }
 
@@ -79,6 +83,7 @@ public struct AppConfiguration: Sendable {
         try require(segmentMaxBytes >= 4096, "segment-max-bytes must be at least 4096")
         try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
         try require(!dataDirectory.isEmpty, "data-dir must not be empty")
+        try require(sinkTimeout > .zero, "sink-timeout must be positive")
     }
 }
 

@@ -25,7 +25,14 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
-        let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
+        let sink: (any Sink)? = switch configuration.sink {
+        case .spool: nil
+        case .null: NullSink()
+        }
+        metrics.registerSink(sink?.name ?? "spool")
+        let pipeline = try EventPipeline(
+            configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
+        )
         self.pipeline = pipeline
 
         let keys: APIKeyStore
@@ -76,7 +83,8 @@ public final class KelpieApplication: Sendable {
         state.isListening = true
         metrics.ready.set(to: 1)
         logger.info("ready", metadata: [
-            "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
+            "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
+            "data_dir": "\(configuration.dataDirectory)",
         ])
         return address
     }

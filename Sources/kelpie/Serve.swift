@@ -20,8 +20,12 @@ struct Serve: AsyncParsableCommand {
     var listen: String?
     @Option(help: "Directory for the WAL/spool segment files. Env: KELPIE_DATA_DIR. Default ./data.")
     var dataDir: String?
-    @Option(help: "When to answer: durable (after fsync) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
+    @Option(help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
+    @Option(help: "Where events go: spool (WAL files under --data-dir) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    var sink: String?
+    @Option(help: "With --ack delivered, answer 503 when the sink has not confirmed within this. Env: KELPIE_SINK_TIMEOUT. Default 10s.")
+    var sinkTimeout: String?
     @Option(help: "Readiness backend: epoll or dispatch. Env: KELPIE_IO_BACKEND. Default epoll.")
     var ioBackend: String?
     @Option(help: "I/O lanes (serial queues); 0 = one per CPU. Env: KELPIE_LANES. Default 0.")
@@ -50,7 +54,7 @@ struct Serve: AsyncParsableCommand {
     var segmentMaxBytes: String?
     @Option(help: "Rotate a WAL segment at this age. Env: KELPIE_SEGMENT_MAX_AGE. Default 10m.")
     var segmentMaxAge: String?
-    @Option(help: "Delete the oldest segments beyond this total. Env: KELPIE_RETENTION_MAX_BYTES. Default 1GiB.")
+    @Option(help: "Spool: delete the oldest segments beyond this total. Remote sink with --ack durable: undelivered WAL bytes allowed before 503. Env: KELPIE_RETENTION_MAX_BYTES. Default 1GiB.")
     var retentionMaxBytes: String?
     @Option(help: "After SIGTERM, keep serving (readiness 503) this long. Env: KELPIE_DRAIN_DELAY. Default 5s.")
     var drainDelay: String?
@@ -80,6 +84,8 @@ struct Serve: AsyncParsableCommand {
         if let listen = try parse(listen, "KELPIE_LISTEN", "listen address", ListenAddress.init(parsing:)) { config.listen = listen }
         if let dir = value(dataDir, "KELPIE_DATA_DIR") { config.dataDirectory = dir }
         if let ack = try parse(ack, "KELPIE_ACK", "ack mode", { AckModeName(rawValue: $0) }) { config.ackMode = ack.mode }
+        if let kind = try parse(sink, "KELPIE_SINK", "sink", { SinkKind(rawValue: $0) }) { config.sink = kind }
+        if let v = try parse(sinkTimeout, "KELPIE_SINK_TIMEOUT", "duration", duration) { config.sinkTimeout = v }
         if let backend = try parse(ioBackend, "KELPIE_IO_BACKEND", "io backend", { IOBackendName(rawValue: $0) }) { config.ioBackend = backend.kind }
         if let lanes = try parse(lanes.map(String.init), "KELPIE_LANES", "lane count", { Int($0) }) { config.laneCount = lanes }
         if let max = try parse(maxConnections.map(String.init), "KELPIE_MAX_CONNECTIONS", "max connections", { Int($0) }) { config.maxConnections = max }
