@@ -18,6 +18,13 @@ systemd_unit_checks() {
     not_ok "systemd-analyze verify deploy/systemd/kelpie.service"; sed 's/^/    /' "$out"
   fi
 
+  # systemd's own exposure score (0 = locked down, 10 = none): keep the hardening from eroding.
+  if systemd-analyze security --offline=yes --threshold=20 "$TMP/systemd/kelpie.service" >"$out" 2>&1; then
+    ok "systemd-analyze security: $(grep -o 'Overall exposure level[^:]*: [0-9.]* [A-Z]*' "$out") (at most 2.0)"
+  else
+    not_ok "systemd-analyze security: exposure at most 2.0"; tail -3 "$out" | sed 's/^/    /'
+  fi
+
   local directive
   for directive in '^User=kelpie$' '^StateDirectory=kelpie$' '^ProtectSystem=strict$' '^NoNewPrivileges=yes$' \
       '^LimitNOFILE=[0-9]+$' '^Restart=on-failure$' '^ExecReload=/bin/kill -HUP \$MAINPID$' \
