@@ -9,19 +9,8 @@
 # Last line: "N passed, M failed"; exit status 1 when anything failed.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KELPIE=${KELPIE_BIN:-$ROOT/.build/debug/kelpie}
-WORK=$(mktemp -d /tmp/kelpie-docs-test.XXXXXX)
-SERVER_PID=""
-passed=0
-failed=0
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill -KILL "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+NAME=docs
+. "$(dirname "$0")/lib/harness.sh"
 # Counts the ok/not ok lines of a checker; a checker that crashes or says nothing is a failure.
 count() {
   local out=$WORK/check.out
@@ -34,8 +23,6 @@ count() {
   grep -q '^\(ok\|not ok\) ' "$out" || not_ok "$* reported nothing"
 }
 
-if [ ! -x "$KELPIE" ]; then not_ok "kelpie binary $KELPIE exists (swift build first, or set KELPIE_BIN)"; echo "$passed passed, $failed failed"; exit 1; fi
-
 echo "# flags: kelpie serve --help and kelpie spool cat --help vs docs/configuration.md"
 "$KELPIE" serve --help >"$WORK/serve-help.txt" 2>&1
 "$KELPIE" spool cat --help >"$WORK/spool-cat-help.txt" 2>&1
@@ -45,15 +32,11 @@ echo "# docs/sdks.md: Go, JS, OTel environment and Collector snippets"
 count python3 "$ROOT/tests/docs_check.py" snippets "$ROOT/docs/sdks.md"
 
 echo "# a browser preflight for libhoney-js (docs/sdks.md) against a real kelpie"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 "$KELPIE" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --drain-delay 0s --log-level warning >"$WORK/kelpie.log" 2>&1 &
 SERVER_PID=$!
 ready=false
-for _ in $(seq 1 200); do
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  curl -fsS -o /dev/null -m 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null && { ready=true; break; }
-  sleep 0.05
-done
+wait_ready "$PORT" && ready=true
 if [ "$ready" = true ]; then
   curl -s -o /dev/null -D "$WORK/preflight.txt" -X OPTIONS -m 5 "http://127.0.0.1:$PORT/1/batch/web" \
     -H 'Origin: https://shop.example' -H 'Access-Control-Request-Method: POST' \
@@ -70,7 +53,5 @@ if [ "$ready" = true ]; then
 else
   not_ok "kelpie serve becomes ready on 127.0.0.1:$PORT: $(tail -c 300 "$WORK/kelpie.log")"
 fi
-kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+stop_server
+finish

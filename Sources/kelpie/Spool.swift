@@ -131,15 +131,7 @@ final class LineWriter {
     }
 
     func flush() {
-        buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        buffer.withUnsafeBytes { FileDescriptorOutput.writeAll($0, to: STDOUT_FILENO) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -1,3 +1,5 @@
+import KelpieApp
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,15 +33,6 @@ struct StartupFailure: Error, CustomStringConvertible {
 
     /// Writes `kelpie: <description>` to stderr (unbuffered, so it is there even if logging never started).
     func printToStandardError() {
-        let line = Array("kelpie: \(description)\n".utf8)
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        Array("kelpie: \(description)\n".utf8).withUnsafeBytes { FileDescriptorOutput.writeAll($0, to: STDERR_FILENO) }
     }
 }
