@@ -13,7 +13,13 @@ import Glibc
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the ingest API (the default subcommand).",
-        discussion: "Every option can also be set through the environment variable named in its help. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB."
+        discussion: """
+            Every option can also be set through the environment variable named in its help; a flag wins over \
+            the variable. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB. Without --keys any \
+            non-empty API key is accepted.
+            Exit statuses: 65 a value not in its form, 66 key file unreadable or invalid, 69 cannot listen, \
+            73 data directory unusable, 78 settings that contradict each other (docs/configuration.md).
+            """
     )
 
     @Option(parsing: .unconditional, help: "Address to listen on, HOST:PORT or [IPv6]:PORT. Env: KELPIE_LISTEN. Default 0.0.0.0:8080.")
