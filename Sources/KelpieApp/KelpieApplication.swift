@@ -13,7 +13,8 @@ public final class KelpieApplication: Sendable {
     private let logger: Logger
     private let state = AppState()
     private let pipeline: EventPipeline
-    private let server: Server
+    /// Internal, not private: the documentation tests list its routes.
+    let server: Server
     private let keys: APIKeyStore
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
@@ -39,7 +40,7 @@ public final class KelpieApplication: Sendable {
         do {
             keys = try APIKeyStore(path: configuration.keysPath, logger: logger, metrics: metrics)
         } catch {
-            throw ConfigurationError(error.description)
+            throw ConfigurationError("\(SettingName.both("keys")): \(error.description)", setting: "keys")
         }
         self.keys = keys
         if keys.isOpen {

@@ -230,7 +230,6 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
 
     public func sinkFailed(sink: String, reason: String) {
         sinkErrors(sink: sink).increment()
-        sinkCounter("failed_blocks", "Blocks the sink reported failed (handed over again after a backoff), by sink and reason.", [("sink", sink), ("reason", reason)]).increment()
     }
 
     public func sinkRedelivered(events: Int) {
@@ -238,7 +237,12 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
     }
 
     public func deadLettered(sink: String, events: Int, reason: String) {
-        sinkCounter("dead_lettered_events", "Events the sink can never deliver, set aside in the dead-letter spool, by sink and reason.", [("sink", sink), ("reason", reason)]).increment(by: Int64(events))
+        deadLettered(sink).increment(by: Int64(events))
+    }
+
+    /// The reason of each dead-lettered event is in its dead-letter record; the metric stays one series per sink.
+    private func deadLettered(_ sink: String) -> Counter {
+        sinkCounter("dead_lettered_events", "Events the sink can never deliver, set aside in the dead-letter spool, by sink.", [("sink", sink)])
     }
 
     public func eventsDropped(events: Int, reason: String) {
@@ -258,6 +262,8 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
         _ = deliveredEvents(sink)
         _ = deliveredBytes(sink)
         _ = deliveryHistogram(sink)
+        _ = deadLettered(sink)
+        _ = sinkErrors(sink: sink)
         _ = timedOutEvents()
         _ = droppedCounter("shutdown_deadline")
     }
@@ -312,7 +318,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
 
     func sinkErrors(sink: String) -> Counter {
         registry.makeCounter(
-            descriptor: Self.name("sink", "errors", "total", "Errors writing to a sink, by sink."),
+            descriptor: Self.name("sink", "errors", "total", "Errors writing to a sink, by sink: WAL write/fsync failures (spool) and blocks a remote sink reported failed."),
             labels: [("sink", sink)]
         )
     }

@@ -378,6 +378,9 @@ public final class EventPipeline: @unchecked Sendable {
                 let results = writer.writeRound(turn.writes)
                 let writtenBytes = turn.writes.reduce(0) { $0 + $1.lines.count }
                 let completions = shared.withLock { state -> [Completion]? in
+                    // Forwarding: the written bytes move from the queue to the WAL backlog in one step, so
+                    // admission never sees them in neither.
+                    if case .forwarded = route { state.gate.updateBacklog(bytes: writer.walBytes) }
                     state.gate.release(bytes: writtenBytes)
                     state.walBytes = writer.walBytes
                     state.segmentCount = writer.segmentCount
