@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "kelpie",
             dependencies: [
-                "KelpieApp", "Pipeline", "DispatchSockets", "Ingest",
+                "KelpieApp", "Pipeline", "DispatchSockets", "Ingest", "EventModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -70,6 +70,8 @@ final class HealthRoutes: Sendable {
         metrics.saturated.set(to: pipeline.isSaturated ? 1 : 0)
         metrics.walBytes.set(to: Double(pipeline.walBytes))
         metrics.walSegments.set(to: Double(pipeline.segmentCount))
+        metrics.sinkUndeliveredBytes.set(to: Double(pipeline.undeliveredBytes))
+        metrics.sinkReachable.set(to: pipeline.sinkIsReachable ? 1 : 0)
         _ = readiness.reasons()  // refreshes kelpie_ready and kelpie_draining
         metrics.residentMemory.set(to: Double(ProcessStats.residentBytes()))
         var text: [UInt8] = []

@@ -28,7 +28,7 @@ struct HoneycombFormat: IngestFormat {
     let decoder: HoneycombDecoder
     let maxEventBodyBytes: Int
 
-    var missingKeyMessage: String { IngestAdmission.unknownKeyMessage }
+    var missingKeyMessage: String { IngestAdmission.missingKeyMessage }
 
     func screen(_ request: HTTPRequest) -> Result<Request, AdmissionRefusal> {
         switch endpoint {

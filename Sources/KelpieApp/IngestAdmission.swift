@@ -20,6 +20,8 @@ final class IngestAdmission: Sendable {
     private let maxDecodedBodyBytes: Int
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
+    /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
+    static let missingKeyMessage = "missing 'x-honeycomb-team' header"
 
     init(pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int) {
         self.pipeline = pipeline

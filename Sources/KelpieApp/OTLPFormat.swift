@@ -19,7 +19,7 @@ struct OTLPFormat: IngestFormat {
     let signal: OTLPSignal
     let decoder: OTLPDecoder
 
-    var missingKeyMessage: String { "missing 'x-honeycomb-team' header" }
+    var missingKeyMessage: String { IngestAdmission.missingKeyMessage }
 
     func screen(_ request: HTTPRequest) -> Result<OTLPEncoding, AdmissionRefusal> {
         guard let encoding = OTLPEncoding(contentType: request.head.headers["Content-Type"]) else {
