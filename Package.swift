@@ -1,6 +1,8 @@
 // swift-tools-version:6.1
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way:
-// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie.
+// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie;
+// CRdKafka → KafkaSink (the Kafka producer and reader; Pipeline's sink adapter builds on it).
+// CRdKafka needs the pinned librdkafka from scripts/bootstrap.sh on PKG_CONFIG_PATH (the Makefile exports it).
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -29,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2.
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka"),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -51,6 +55,8 @@ let package = Package(
             dependencies: ["Ingest", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+
+        .target(name: "KafkaSink", dependencies: ["CRdKafka"], swiftSettings: strict),
 
         // MARK: composition root and executables
         .target(
@@ -99,6 +105,9 @@ let package = Package(
         .testTarget(
             name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "TestSupport"], swiftSettings: strict
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "TestSupport"], swiftSettings: strict),
     ],
