@@ -38,7 +38,6 @@ WORKDIR /src
 COPY scripts/bootstrap.sh ./scripts/bootstrap.sh
 RUN bash scripts/bootstrap.sh rdkafka \
  && rm -rf .build-deps/apt
-ENV PKG_CONFIG_PATH=/src/.build-deps/rdkafka/lib/pkgconfig
 # Dependency resolution is its own layer: source edits do not refetch packages.
 # (Package.resolved is not versioned; the glob copies it when the context has one.)
 COPY Package.* ./

@@ -2,9 +2,6 @@
 SWIFT ?= swift
 DATA_DIR ?= ./data
 LISTEN ?= 0.0.0.0:8080
-# The pinned librdkafka that scripts/bootstrap.sh builds (static archive + rdkafka.pc); SwiftPM finds it
-# through pkg-config. In a dev shell, `eval "$$(scripts/bootstrap.sh env)"` does the same for a plain `swift build`.
-export PKG_CONFIG_PATH := $(CURDIR)/.build-deps/rdkafka/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 # The Tansu broker (a Kafka-compatible broker from PyPI) that `scripts/bootstrap.sh test` installs; the Kafka tests start it.
 export KELPIE_TANSU_BIN ?= $(CURDIR)/.build-venv/tansu/bin/tansu-broker
 

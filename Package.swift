@@ -2,12 +2,22 @@
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way:
 // C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie;
 // CRdKafka → KafkaSink (the Kafka producer and reader; Pipeline's sink adapter builds on it).
-// CRdKafka needs the pinned librdkafka from scripts/bootstrap.sh on PKG_CONFIG_PATH (the Makefile exports it).
+// CRdKafka needs the pinned librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// The static librdkafka and, after it (static link order), what it needs. Its own archive name and an
+/// absolute search path, so Debian's librdkafka.so in /usr/lib is never linked instead and a plain
+/// `swift build` needs no environment.
+let rdkafkaLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-L\(Context.packageDirectory)/.build-deps/rdkafka/lib"]),
+    .linkedLibrary("kelpie-rdkafka"),
+    .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("zstd"), .linkedLibrary("z"),
+    .linkedLibrary("m"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("rt"),
 ]
 
 let package = Package(
@@ -31,8 +41,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2.
-        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka"),
+        // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
+        // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -56,7 +67,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .target(name: "KafkaSink", dependencies: ["CRdKafka"], swiftSettings: strict),
+        .target(name: "KafkaSink", dependencies: ["CRdKafka"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
 
         // MARK: composition root and executables
         .target(

@@ -5,8 +5,6 @@
 #   bootstrap.sh build|test|bench   Debian packages for that use, plus the pinned librdkafka (below);
 #                                   `test` also puts the Tansu broker into a venv.
 #   bootstrap.sh rdkafka            only the pinned librdkafka (the Dockerfile's builder stage)
-#   bootstrap.sh env                prints the export a dev shell needs for a plain `swift build`:
-#                                   eval "$(scripts/bootstrap.sh env)"
 #
 # librdkafka: Debian 12 ships 2.0.2, which cannot talk to brokers that send tagged fields in ApiVersions
 # (fixed in 2.2) and misses years of producer fixes. So 2.8.0 is built from Debian 13's source package into
@@ -16,7 +14,9 @@
 # (mklove's --install-deps is off unless given; 2.8.0's configure rejects `--install-deps=no`); ssl and
 # zstd are required rather than "try", so a missing header fails the build instead of a feature. Only the static archive is installed
 # there, so Kelpie links it in and neither the binary nor the container image needs a librdkafka .so.
-# The build (~65 s on 2 cores) is skipped when the prefix already holds this version and recipe.
+# Package.swift includes its headers and links libkelpie-rdkafka.a by path, so a plain `swift build` needs no
+# environment. The build (~65 s on an idle 2-core machine) is skipped when the prefix already holds this
+# version and recipe.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -118,14 +118,14 @@ build_rdkafka() {
     || { log "librdkafka build failed; see $DEPS/rdkafka-configure.log and $DEPS/rdkafka-make.log"; exit 1; }
 
   # Static only, under a name of its own: SwiftPM puts -L/usr/lib/<multiarch> (from other pkg-config
-  # packages) before this prefix, so a plain -lrdkafka would pick up Debian's librdkafka.so 2.0.2 wherever
-  # librdkafka-dev is installed. The shared library is kept apart for tools such as kcat
+  # packages) before any search path of ours, so a plain -lrdkafka would pick up Debian's librdkafka.so
+  # 2.0.2 wherever librdkafka-dev is installed. The shared library is kept apart for tools such as kcat
   # (LD_LIBRARY_PATH=$RDKAFKA_PREFIX/lib/shared kcat ...).
   mkdir -p "$RDKAFKA_PREFIX/lib/shared"
   mv "$RDKAFKA_PREFIX"/lib/librdkafka.so* "$RDKAFKA_PREFIX/lib/shared/"
   mv "$RDKAFKA_PREFIX/lib/librdkafka.a" "$RDKAFKA_PREFIX/lib/libkelpie-rdkafka.a"
   rm -f "$RDKAFKA_PREFIX"/lib/librdkafka-static.a "$RDKAFKA_PREFIX"/lib/pkgconfig/rdkafka-static.pc
-  # SwiftPM reads `pkg-config --libs` (not --static), so the archive's own dependencies go into Libs.
+  # For C tools (gcc $(pkg-config --cflags --libs rdkafka)); Package.swift does not use it.
   cat >"$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" <<EOF
 prefix=$RDKAFKA_PREFIX
 libdir=\${prefix}/lib
@@ -163,6 +163,5 @@ case "${1:-build}" in
   test) install_debian_packages $BUILD_PKGS $TEST_PKGS; build_rdkafka; install_tansu ;;
   bench) install_debian_packages $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; build_rdkafka; install_tansu ;;
   rdkafka) install_debian_packages $BUILD_PKGS; build_rdkafka ;;
-  env) echo "export PKG_CONFIG_PATH=\"$RDKAFKA_PREFIX/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\"" ;;
-  *) echo "usage: $0 [build|test|bench|rdkafka|env]" >&2; exit 2 ;;
+  *) echo "usage: $0 [build|test|bench|rdkafka]" >&2; exit 2 ;;
 esac

@@ -94,7 +94,6 @@ else
   log "building release binaries (--static-swift-stdlib) in $scratch"
   # The pinned, statically linked librdkafka, as the Dockerfile's builder stage does it.
   bash "$ROOT/scripts/bootstrap.sh" rdkafka
-  eval "$(bash "$ROOT/scripts/bootstrap.sh" env)"
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie)
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie-load)
   bin_dir="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
