@@ -29,6 +29,20 @@ struct KafkaProducerMockClusterTests {
         return try consumer.readAll(topic: topic, timeout: .seconds(20))
     }
 
+    /// A one-partition topic led by broker 1, a producer that has already delivered one event there (so it
+    /// knows the leader) and waits up to 60 s per record, then broker 1 goes down.
+    func producerWithLeaderDown(
+        _ mock: MockCluster, observer: RecordingObserver? = nil
+    ) throws -> KafkaProducer {
+        mock.createTopic("events", partitions: 1, leader: 1)
+        let producer = try makeProducer(
+            mock, properties: [KafkaProperty(name: "message.timeout.ms", value: "60000")], observer: observer
+        )
+        #expect(try deliver(producer, numberedEvents(1)).outcome == .delivered)
+        mock.setDown(1)
+        return producer
+    }
+
     @Test func aBlockIsDeliveredAndReadsBackWithKeysAndHeaders() throws {
         let mock = MockCluster()
         mock.createTopic("events", partitions: 4)
@@ -75,13 +89,9 @@ struct KafkaProducerMockClusterTests {
 
     @Test func aBlockWaitsWhileTheLeaderIsDownAndIsDeliveredWhenItComesBack() throws {
         let mock = MockCluster()
-        mock.createTopic("events", partitions: 1, leader: 1)
         let observer = RecordingObserver()
-        let producer = try makeProducer(mock, properties: [KafkaProperty(name: "message.timeout.ms", value: "60000")], observer: observer)
+        let producer = try producerWithLeaderDown(mock, observer: observer)
         defer { close(producer) }
-        // Metadata first, so the producer knows broker 1 leads the partition.
-        #expect(try deliver(producer, numberedEvents(1)).outcome == .delivered)
-        mock.setDown(1)
         let pending = submit(producer, numberedEvents(20, from: 1))
         let sawQueued = waitUntil(timeout: .seconds(10)) {
             let last = observer.seen.withLock { $0.statistics.last }
@@ -113,11 +123,8 @@ struct KafkaProducerMockClusterTests {
 
     @Test func aLeaderChangeAwayFromADownBrokerDelivers() throws {
         let mock = MockCluster()
-        mock.createTopic("events", partitions: 1, leader: 1)
-        let producer = try makeProducer(mock, properties: [KafkaProperty(name: "message.timeout.ms", value: "60000")])
+        let producer = try producerWithLeaderDown(mock)
         defer { close(producer) }
-        #expect(try deliver(producer, numberedEvents(1)).outcome == .delivered)
-        mock.setDown(1)
         let pending = submit(producer, numberedEvents(20, from: 1))
         mock.setLeader("events", partition: 0, broker: 2)
         #expect(try pending.wait(timeout: .seconds(20)).outcome == .delivered)
@@ -181,12 +188,9 @@ struct KafkaProducerMockClusterTests {
 
     @Test func aFatalIdempotenceErrorRebuildsTheProducerAndLosesNothing() throws {
         let mock = MockCluster()
-        mock.createTopic("events", partitions: 1, leader: 1)
         let observer = RecordingObserver()
-        let producer = try makeProducer(mock, properties: [KafkaProperty(name: "message.timeout.ms", value: "60000")], observer: observer)
+        let producer = try producerWithLeaderDown(mock, observer: observer)
         defer { close(producer) }
-        #expect(try deliver(producer, numberedEvents(1)).outcome == .delivered)
-        mock.setDown(1)
         let held = submit(producer, numberedEvents(30, from: 1))
         producer.triggerFatalErrorForTesting(reason: "test")
         #expect(waitUntil(timeout: .seconds(10)) { observer.seen.withLock { $0.rebuilds } == 1 })
@@ -224,10 +228,7 @@ struct KafkaProducerMockClusterTests {
 
     @Test func closingWithRecordsStillQueuedFailsThemAsRetriableAndLaterSubmitsFailAtOnce() throws {
         let mock = MockCluster()
-        mock.createTopic("events", partitions: 1, leader: 1)
-        let producer = try makeProducer(mock, properties: [KafkaProperty(name: "message.timeout.ms", value: "60000")])
-        #expect(try deliver(producer, numberedEvents(1)).outcome == .delivered)
-        mock.setDown(1)
+        let producer = try producerWithLeaderDown(mock)
         let pending = submit(producer, numberedEvents(5))
         close(producer, within: .milliseconds(300))
         let result = try pending.wait(timeout: .seconds(5))
