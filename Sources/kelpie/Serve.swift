@@ -28,8 +28,18 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(parsing: .unconditional, help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
-    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir), kafka (docs/kafka.md) or null (count and discard). Env: KELPIE_SINK. Default spool.")
     var sink: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: bootstrap servers, host:port[,host:port…]. Env: KELPIE_KAFKA_BROKERS.")
+    var kafkaBrokers: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: the topic, or a template with {dataset}. Env: KELPIE_KAFKA_TOPIC. Default kelpie-events.")
+    var kafkaTopic: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: record key, dataset, trace (trace.trace_id, else the dataset) or random (no key). Env: KELPIE_KAFKA_KEY. Default dataset.")
+    var kafkaKey: String?
+    @Option(parsing: .singleValue, help: "With --sink kafka: a librdkafka property NAME=VALUE (repeatable; SASL, TLS, tuning). Env: KELPIE_KAFKA_PROPERTY (one NAME=VALUE per line).")
+    var kafkaProperty: [String] = []
+    @Option(parsing: .unconditional, help: "With --sink kafka: up to N events of one dataset per record, newline-delimited. Env: KELPIE_KAFKA_BATCH_EVENTS. Default 1.")
+    var kafkaBatchEvents: String?
     @Option(parsing: .unconditional, help: "With --ack delivered, answer 503 when the sink has not confirmed within this. Env: KELPIE_SINK_TIMEOUT. Default 10s.")
     var sinkTimeout: String?
     @Option(parsing: .unconditional, help: "Readiness backend: epoll or dispatch. Env: KELPIE_IO_BACKEND. Default epoll.")
@@ -122,8 +132,17 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(listen, "listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.listen = v }
         if let dir = settings.text(dataDir, "data-dir") { config.dataDirectory = dir }
         if let v = try settings.parse(ack, "ack", expected: "durable, delivered or memory", { AckModeName(rawValue: $0) }) { config.ackMode = v.mode }
-        if let v = try settings.parse(sink, "sink", expected: "spool or null", { SinkKind(rawValue: $0) }) { config.sink = v }
+        if let v = try settings.parse(sink, "sink", expected: "spool, kafka or null", { SinkKind(rawValue: $0) }) { config.sink = v }
         if let v = try settings.parse(sinkTimeout, "sink-timeout", expected: time, duration) { config.sinkTimeout = v }
+        if let v = settings.text(kafkaBrokers, "kafka-brokers") { config.kafkaBrokers = v }
+        if let v = settings.text(kafkaTopic, "kafka-topic") { config.kafkaTopic = v }
+        if let v = try settings.parse(kafkaKey, "kafka-key", expected: "dataset, trace or random", { ["dataset", "trace", "random"].contains($0) ? $0 : nil }) { config.kafkaKey = v }
+        if !kafkaProperty.isEmpty {
+            config.kafkaProperties = kafkaProperty
+        } else if let lines = settings.text(nil, "kafka-property") {
+            config.kafkaProperties = lines.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        }
+        if let v = try settings.parse(kafkaBatchEvents, "kafka-batch-events", expected: positive, atLeastOne) { config.kafkaBatchEvents = v }
         if let v = try settings.parse(ioBackend, "io-backend", expected: "epoll or dispatch", { IOBackendName(rawValue: $0) }) { config.ioBackend = v.kind }
         if let v = try settings.parse(lanes, "lanes", expected: "\(whole) (0 = one per CPU)", count) { config.laneCount = v }
         if let v = try settings.parse(maxConnections, "max-connections", expected: positive, atLeastOne) { config.maxConnections = v }
