@@ -7,6 +7,7 @@ set -euo pipefail
 BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev librdkafka-dev libsimdjson-dev libyaml-dev"
 # Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv.
 TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
+TEST_PKGS="$TEST_PKGS haproxy"  # tests/rolling-restart.sh: the load balancer in front of the kelpie processes
 # Benchmarks: wrk, nginx (physical-limit baseline).
 BENCH_PKGS="wrk nginx-light"
 
