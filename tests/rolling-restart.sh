@@ -21,6 +21,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/checks.sh
+source "$ROOT/tests/lib/checks.sh"
 BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
 KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
 LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
@@ -31,8 +33,6 @@ LOAD_CONNECTIONS=16
 MEASURE_SECONDS=3
 MAX_RATE=1500             # requests/s cap on the half-of-maximum rate: bounds the acked-id file on fast machines
 START_TIMEOUT_S=30
-PASSED=0
-FAILED=0
 declare -A PID PORT
 HAPROXY_PID=""
 LOAD_PID=""
@@ -49,15 +49,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 seconds() { python3 -c "import re,sys; v=sys.argv[1]; m=re.fullmatch(r'([0-9.]+)(ms|s|m)?', v); n=float(m.group(1)); print({'ms':n/1000,'m':n*60}.get(m.group(2), n))" "$1"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d := d[k] for k in sys.argv[2].split(".")]; print(d)' "$1" "$2"; }
 
 for binary in "$KELPIE" "$LOAD"; do
   [ -x "$binary" ] || { fail "binary $binary exists (run swift build --build-tests first)"; finish; }
