@@ -177,12 +177,14 @@ KEEPALIVE_PID=$!
 echo "# load: $RATE req/s for ${LOAD_SECONDS}s through HAProxy; keep-alive client on one connection"
 
 # Let the load reach every server before the first SIGTERM: wait until each has served ingest requests.
+accepted_on() {  # NAME: events the process has accepted since it started (0 when unreachable)
+  curl -fsS --max-time 2 "http://127.0.0.1:${PORT[$1]}/metrics" 2>/dev/null | python3 -c '
+import sys
+print(int(sum(float(l.rsplit(None, 1)[1]) for l in sys.stdin if l.startswith("kelpie_ingest_events_accepted_total"))))'
+}
 served_everywhere() {
   local name
-  for name in s1 s2 s3; do
-    curl -fsS --max-time 2 "http://127.0.0.1:${PORT[$name]}/metrics" 2>/dev/null \
-      | grep -q '^kelpie_ingest_events_accepted_total.* [1-9]' || return 1
-  done
+  for name in s1 s2 s3; do [ "$(accepted_on "$name")" -gt 0 ] || return 1; done
 }
 deadline=$((SECONDS + 20))
 until served_everywhere || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
@@ -213,11 +215,6 @@ done
 start_kelpie s4
 wait_ready s4 && wait_up s4 $((START_TIMEOUT_S + READINESS_PERIOD_S * 2))
 check "scale-up: s4 ready and UP in HAProxy" [ $? -eq 0 ]
-accepted_on() {
-  curl -fsS --max-time 2 "http://127.0.0.1:${PORT[$1]}/metrics" 2>/dev/null | python3 -c '
-import sys
-print(int(sum(float(l.rsplit(None, 1)[1]) for l in sys.stdin if l.startswith("kelpie_ingest_events_accepted_total"))))'
-}
 fresh_ok=0
 for i in $(seq 1 12); do
   code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -H 'X-Honeycomb-Team: rolling-key' \
