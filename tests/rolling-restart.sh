@@ -60,7 +60,6 @@ command -v haproxy >/dev/null || { fail "haproxy is installed (scripts/bootstrap
 
 eval "$(python3 "$HELPER" manifest "$ROOT/deploy")" || { fail "deploy/base values readable"; finish; }
 DRAIN_S=$(seconds "$KELPIE_DRAIN_DELAY")
-SHUTDOWN_S=$(seconds "$KELPIE_SHUTDOWN_TIMEOUT")
 # SIGTERM arrives after the preStop sleep; what is left of the grace period is the exit deadline.
 EXIT_DEADLINE_S=$((GRACE_S - PRESTOP_S))
 echo "# deploy/base: readiness every ${READINESS_PERIOD_S}s, timeout ${READINESS_TIMEOUT_S}s, fall ${READINESS_FAILURE_THRESHOLD}, rise ${READINESS_SUCCESS_THRESHOLD}; drain delay $KELPIE_DRAIN_DELAY, drain idle $KELPIE_DRAIN_IDLE_TIMEOUT, shutdown timeout $KELPIE_SHUTDOWN_TIMEOUT; grace ${GRACE_S}s - preStop ${PRESTOP_S}s = ${EXIT_DEADLINE_S}s from SIGTERM to exit"
