@@ -6,12 +6,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=tests/lib/checks.sh
-source "$ROOT/tests/lib/checks.sh"
-# Binaries: KELPIE_BIN / KELPIE_LOAD_BIN, or both from KELPIE_BIN_DIR (default .build/debug).
-BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
-KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
-LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
+# shellcheck source=tests/lib/common.sh
+source "$ROOT/tests/lib/common.sh"
 WORK=$(mktemp -d /tmp/kelpie-load-test.XXXXXX)
 SERVER_PID=""
 

@@ -21,11 +21,8 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=tests/lib/checks.sh
-source "$ROOT/tests/lib/checks.sh"
-BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
-KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
-LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
+# shellcheck source=tests/lib/common.sh
+source "$ROOT/tests/lib/common.sh"
 HELPER="$ROOT/tests/rolling/rolling.py"
 WORK=$(mktemp -d /tmp/kelpie-rolling.XXXXXX)
 BATCH_SIZE=10

@@ -1,5 +1,12 @@
-# Sourced by the tests/*.sh suites (never run on its own; `make test-scripts` only runs tests/*.sh):
-# "ok/FAIL" lines, the closing "N passed, M failed" line and its exit status, and small helpers.
+# Sourced by the tests/*.sh suites after setting ROOT (never run on its own; `make test-scripts` only runs
+# tests/*.sh): the binaries under test, "ok/FAIL" lines, the closing "N passed, M failed" line and its exit
+# status, and small helpers.
+
+# Binaries: KELPIE_BIN / KELPIE_LOAD_BIN, or both from KELPIE_BIN_DIR (default .build/debug).
+BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
+KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
+LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
+
 PASSED=0
 FAILED=0
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
