@@ -108,10 +108,11 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     // MARK: drain
 
-    /// Graceful stop: close now if idle, otherwise after the response in progress.
+    /// Graceful stop: the next response (in progress, or to the next request on an idle connection) carries
+    /// `Connection: close`; an idle connection that sends nothing closes after the drain idle timeout.
     func drain() {
         connection?.assertOnLane()
-        perform(machine.drain())
+        perform(machine.drain(now: .now))
     }
 
     // MARK: parsing

@@ -76,6 +76,8 @@ struct Serve: AsyncParsableCommand {
     var drainDelay: String?
     @Option(parsing: .unconditional, help: "After the drain delay, bound on finishing requests and the final fsync. Env: KELPIE_SHUTDOWN_TIMEOUT. Default 20s.")
     var shutdownTimeout: String?
+    @Option(parsing: .unconditional, help: "After the drain delay, how long an idle keep-alive connection may stay open for one last request (answered with Connection: close). Env: KELPIE_DRAIN_IDLE_TIMEOUT. Default 2s.")
+    var drainIdleTimeout: String?
     @Option(parsing: .unconditional, help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
     var keys: String?
     @Option(parsing: .unconditional, help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
@@ -160,6 +162,7 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(retentionMaxBytes, "retention-max-bytes", expected: size, bytes) { config.retentionMaxBytes = Int64(v) }
         if let v = try settings.parse(drainDelay, "drain-delay", expected: time, duration) { config.drainDelay = v }
         if let v = try settings.parse(shutdownTimeout, "shutdown-timeout", expected: time, duration) { config.shutdownTimeout = v }
+        if let v = try settings.parse(drainIdleTimeout, "drain-idle-timeout", expected: time, duration) { config.timeouts.drainIdleTimeout = v }
         if let path = settings.text(keys, "keys") { config.keysPath = path }
         if let v = try settings.parse(maxEventBodyBytes, "max-event-body-bytes", expected: size, bytes) { config.maxEventBodyBytes = v }
         let level = try settings.parse(
