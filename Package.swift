@@ -14,6 +14,10 @@ let package = Package(
     products: [
         .executable(name: "kelpie", targets: ["kelpie"]),
         .executable(name: "kelpie-load", targets: ["kelpie-load"]),
+        // For the libFuzzer harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "KelpieApp", targets: ["KelpieApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
