@@ -20,7 +20,8 @@
 #
 # Environment:
 #   KELPIE_BIN, KELPIE_LOAD_BIN   use these binaries instead of building them
-#   KELPIE_SWIFT_SCRATCH          scratch path for the release build (default: .build)
+#   KELPIE_SWIFT_SCRATCH          scratch path for the release build (default: .build; the flags are
+#                                 those of `make run`, so its .build/release is shared, not rebuilt)
 #   KELPIE_CONTAINER_DIR          work dir (default: .build-container)
 #   DEBIAN_MIRROR                 mirror for debootstrap (default: http://deb.debian.org/debian)
 #   IMAGE_SIZE_LIMIT_MIB          fail when the image is larger (default 40)
