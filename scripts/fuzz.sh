@@ -19,7 +19,13 @@ targets=${FUZZ_TARGETS:-$(cd Fuzz/Sources && ls -d fuzz-* | tr '\n' ' ')}
 # SwiftPM that libFuzzer supplies `main`.
 build=(swift build --package-path Fuzz --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address
     -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address)
-"${build[@]}" >&2
+if ! "${build[@]}" >&2; then
+    # SwiftPM can keep a stale view of the main package's targets in the scratch path after a merge
+    # (seen here: files new in a dependency target missing from its module); a clean build settles it.
+    echo "fuzz: build failed; retrying once from a clean $scratch" >&2
+    rm -rf "$scratch"
+    "${build[@]}" >&2
+fi
 bin=$("${build[@]}" --show-bin-path)
 
 rm -rf "$scratch/seeds"
