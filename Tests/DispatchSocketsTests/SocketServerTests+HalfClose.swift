@@ -1,6 +1,7 @@
 import DispatchSockets
 import Dispatch
 import Testing
+import TestSupport
 
 /// A line protocol answered the way HTTPServer answers requests: one at a time, off the lane, with
 /// reading paused meanwhile; the peer's FIN only ends the connection once every complete line before
