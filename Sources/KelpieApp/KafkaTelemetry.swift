@@ -1,6 +1,6 @@
 import KafkaSink
 import Locking
-public import Logging
+import Logging
 import Prometheus
 
 /// The Kafka producer's measurements as metrics, and librdkafka's errors and log lines as Kelpie log lines
