@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSSL", path: "Sources/CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CSSLShim", dependencies: ["CSSL", "CCrypto"], path: "Sources/CSSLShim"),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -36,7 +38,7 @@ let package = Package(
         ),
 
         // MARK: transport and protocol
-        .target(name: "DispatchSockets", dependencies: ["CSystemShims"], swiftSettings: strict),
+        .target(name: "DispatchSockets", dependencies: ["CSystemShims", "CSSL", "CSSLShim"], swiftSettings: strict),
         .target(name: "HTTP1", swiftSettings: strict),
         .target(
             name: "HTTPServer",

@@ -40,6 +40,11 @@ public final class Connection: @unchecked Sendable {
     var hasReadEOF = false
     var deadline: ContinuousClock.Instant?
     var outbound = OutboundBuffer()
+    /// Set on a TLS listener's connections before `open()`; all I/O then goes through it.
+    var tlsSession: TLSSession?
+    /// What TLS negotiated, once the handshake completed (the handler exists only from then on); nil
+    /// on a plain TCP connection. Lane only.
+    public internal(set) var tls: TLSConnectionInfo?
 
     private let pendingOutputCount = Atomic<Int>(0)
     private let closedFlag = Atomic<Bool>(false)
@@ -84,6 +89,10 @@ public final class Connection: @unchecked Sendable {
     public func write(_ bytes: UnsafeRawBufferPointer) {
         assertOnLane()
         guard state == .open, !bytes.isEmpty else { return }
+        if let tlsSession {
+            writeTLS(bytes, session: tlsSession)
+            return
+        }
         var offset = 0
         let wasIdle = outbound.isEmpty
         if wasIdle {
@@ -122,6 +131,8 @@ public final class Connection: @unchecked Sendable {
         guard isReadingPaused else { return }
         isReadingPaused = false
         channel.interestDidChange()
+        // Input OpenSSL already took from the socket shows up as no readiness at all.
+        if tlsSession?.hasBufferedInput == true { channel.scheduleRead() }
     }
 
     /// Sets (or with nil clears) the instant at which `connectionDeadlineExpired` fires. Resolution
@@ -178,7 +189,11 @@ public final class Connection: @unchecked Sendable {
     /// Called once the connection is registered with its channel.
     func open() {
         channel.activate()
-        handler?.connectionDidOpen(self)
+        if tlsSession != nil {
+            beginHandshake()
+        } else {
+            handler?.connectionDidOpen(self)
+        }
     }
 
     /// Closes the descriptor now, dropping pending output.
@@ -194,6 +209,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Output is flushed in a flushing close: send FIN, then wait for the peer's FIN (bounded).
     func shutDownWriteSideAndLinger() {
+        tlsSession?.sendCloseNotify()
         _ = Glibc.shutdown(fileDescriptor, Int32(SHUT_WR))
         if hasReadEOF || lane.closeLingerTimeout <= .zero {
             abort()
@@ -211,7 +227,11 @@ public final class Connection: @unchecked Sendable {
         deadline = nil
         switch state {
         case .open:
-            handler?.connectionDeadlineExpired(self)
+            if tlsSession?.isHandshaking == true {
+                handshakeDidTimeOut()
+            } else {
+                handler?.connectionDeadlineExpired(self)
+            }
         case .flushingBeforeClose, .lingering:
             abort()
         case .closing, .closed:
