@@ -89,8 +89,8 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CSSL", "CSSLShim"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport", "CSSL"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(

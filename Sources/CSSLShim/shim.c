@@ -3,9 +3,14 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+int kelpie_ssl_ctx_set_version_bounds(SSL_CTX *ctx, int min_version, int max_version) {
+    if (min_version != 0 && SSL_CTX_set_min_proto_version(ctx, min_version) != 1) return 0;
+    if (max_version != 0 && SSL_CTX_set_max_proto_version(ctx, max_version) != 1) return 0;
+    return 1;
+}
+
 int kelpie_ssl_ctx_configure(SSL_CTX *ctx) {
-    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return 0;
-    if (SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) return 0;
+    if (kelpie_ssl_ctx_set_version_bounds(ctx, TLS1_2_VERSION, TLS1_3_VERSION) != 1) return 0;
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF
                                  | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER

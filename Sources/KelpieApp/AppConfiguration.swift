@@ -37,12 +37,26 @@ public struct AppConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(20)
     /// `/healthz` fails when a loop has not turned for this long.
     public var livenessStallThreshold: Duration = .seconds(10)
+    /// TLS: PEM certificate chain and private key (both or neither; neither serves plain HTTP). Reloaded
+    /// on change (polled every `tlsReloadInterval`) and on SIGHUP; new connections get the new pair.
+    public var tlsCertificatePath: String?
+    public var tlsPrivateKeyPath: String?
+    /// A connection that has not completed its TLS handshake this long after accept is closed.
+    public var tlsHandshakeTimeout: Duration = .seconds(10)
+    public var tlsReloadInterval: Duration = .seconds(2)
     public var version: String = KelpieVersion.current
 
     public init() {}
 
-    var serverConfiguration: ServerConfiguration {
+    /// The TLS settings, when both files are given.
+    public var tlsConfiguration: TLSConfiguration? {
+        guard let certificate = tlsCertificatePath, let key = tlsPrivateKeyPath else { return nil }
+        return TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key, handshakeTimeout: tlsHandshakeTimeout)
+    }
+
+    func serverConfiguration(tls: TLSContext?) -> ServerConfiguration {
         var socket = SocketServerConfiguration()
+        socket.tls = tls
         socket.host = listen.host
         socket.port = listen.port
         socket.backend = ioBackend
@@ -79,6 +93,9 @@ public struct AppConfiguration: Sendable {
         try require(segmentMaxBytes >= 4096, "segment-max-bytes must be at least 4096")
         try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
         try require(!dataDirectory.isEmpty, "data-dir must not be empty")
+        try require((tlsCertificatePath == nil) == (tlsPrivateKeyPath == nil),
+                    "--tls-cert and --tls-key go together: give both (TLS) or neither (plain HTTP)")
+        try require(tlsHandshakeTimeout > .zero, "tls-handshake-timeout must be positive")
     }
 }
 

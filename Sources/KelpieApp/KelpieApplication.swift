@@ -15,6 +15,7 @@ public final class KelpieApplication: Sendable {
     private let pipeline: EventPipeline
     private let server: Server
     private let keys: APIKeyStore
+    private let tlsReloader: TLSCertificateReloader?
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
@@ -59,12 +60,23 @@ public final class KelpieApplication: Sendable {
             queueCapacityBytes: configuration.maxQueuedBytes
         )
         let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
+        var tlsContext: TLSContext?
+        if let tls = configuration.tlsConfiguration {
+            do {
+                tlsContext = try TLSContext(configuration: tls)
+            } catch {
+                throw ConfigurationError(Self.describe(error))
+            }
+        }
         let server = Server(
-            configuration: configuration.serverConfiguration, router: router, observer: metrics,
-            logger: logger
+            configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
+            tlsObserver: metrics, logger: logger
         )
         serverBox.server = server
         self.server = server
+        tlsReloader = configuration.tlsConfiguration.map { tls in
+            TLSCertificateReloader(configuration: tls, logger: logger, metrics: metrics) { server.replaceTLSContext($0) }
+        }
     }
 
     /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
@@ -72,6 +84,7 @@ public final class KelpieApplication: Sendable {
     public func start() throws -> SocketAddress {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
+        tlsReloader?.watch(every: configuration.tlsReloadInterval)
         let address = try server.start()
         state.isListening = true
         metrics.ready.set(to: 1)
@@ -93,6 +106,27 @@ public final class KelpieApplication: Sendable {
     @discardableResult
     public func reloadKeys() -> Bool {
         keys.path == nil ? true : keys.reload()
+    }
+
+    /// Re-reads the TLS certificate and key now (the executable calls this on SIGHUP). False when they
+    /// failed to load and the previous pair stays in force; true without TLS.
+    @discardableResult
+    public func reloadTLSCertificate() -> Bool {
+        tlsReloader?.reload() ?? true
+    }
+
+    /// A start-up error that names the flag to fix.
+    static func describe(_ error: TLSError) -> String {
+        switch error {
+        case .certificate(let path, let reason):
+            "--tls-cert (KELPIE_TLS_CERT): cannot load the certificate chain from '\(path)': \(reason)"
+        case .privateKey(let path, let reason):
+            "--tls-key (KELPIE_TLS_KEY): cannot load the private key from '\(path)': \(reason)"
+        case .keyMismatch(let certificate, let key):
+            "--tls-key (KELPIE_TLS_KEY): the private key '\(key)' does not match the certificate '\(certificate)' (--tls-cert)"
+        case .setup(let reason):
+            "TLS: \(reason)"
+        }
     }
 
     /// The graceful sequence: readiness 503 → keep serving for the drain delay → stop accepting → let
@@ -119,6 +153,7 @@ public final class KelpieApplication: Sendable {
             server.shutdown { done.resume() }
         }
         keys.stopWatching()
+        tlsReloader?.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }
 }

@@ -11,6 +11,9 @@
 /// connection). Returns 1 on success.
 int kelpie_ssl_ctx_configure(SSL_CTX *ctx);
 
+/// Bounds the protocol versions (TLS1_2_VERSION, ...); 0 leaves a bound as it is. Returns 1 on success.
+int kelpie_ssl_ctx_set_version_bounds(SSL_CTX *ctx, int min_version, int max_version);
+
 /// The server-side session cache: `size` sessions, each valid `timeout_seconds`. Tickets stay on.
 void kelpie_ssl_ctx_set_session_cache(SSL_CTX *ctx, long size, long timeout_seconds);
 
