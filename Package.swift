@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Ingest", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "TestSupport"], swiftSettings: strict),

@@ -19,6 +19,15 @@ public final class KelpieApplication: Sendable {
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
+        // First, so a bad certificate stops start-up before anything is opened.
+        var tlsContext: TLSContext?
+        if let tls = configuration.tlsConfiguration {
+            do {
+                tlsContext = try TLSContext(configuration: tls)
+            } catch {
+                throw ConfigurationError(Self.describe(error))
+            }
+        }
         self.configuration = configuration
         self.logger = logger
         let metrics = metrics ?? KelpieMetrics(version: configuration.version)
@@ -60,14 +69,6 @@ public final class KelpieApplication: Sendable {
             queueCapacityBytes: configuration.maxQueuedBytes
         )
         let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
-        var tlsContext: TLSContext?
-        if let tls = configuration.tlsConfiguration {
-            do {
-                tlsContext = try TLSContext(configuration: tls)
-            } catch {
-                throw ConfigurationError(Self.describe(error))
-            }
-        }
         let server = Server(
             configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
             tlsObserver: metrics, logger: logger

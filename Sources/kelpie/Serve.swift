@@ -60,6 +60,12 @@ struct Serve: AsyncParsableCommand {
     var keys: String?
     @Option(help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
     var maxEventBodyBytes: String?
+    @Option(help: "TLS certificate chain (PEM, server certificate first); needs --tls-key. Reloaded on change and on SIGHUP. Env: KELPIE_TLS_CERT. Default: none (plain HTTP).")
+    var tlsCert: String?
+    @Option(help: "TLS private key (PEM, unencrypted) of --tls-cert. Env: KELPIE_TLS_KEY.")
+    var tlsKey: String?
+    @Option(help: "Time a client has to complete the TLS handshake after connecting. Env: KELPIE_TLS_HANDSHAKE_TIMEOUT. Default 10s.")
+    var tlsHandshakeTimeout: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -99,6 +105,9 @@ struct Serve: AsyncParsableCommand {
         if let v = try parse(shutdownTimeout, "KELPIE_SHUTDOWN_TIMEOUT", "duration", duration) { config.shutdownTimeout = v }
         if let path = value(keys, "KELPIE_KEYS") { config.keysPath = path }
         if let v = try parse(maxEventBodyBytes, "KELPIE_MAX_EVENT_BODY_BYTES", "size", bytes) { config.maxEventBodyBytes = v }
+        if let path = value(tlsCert, "KELPIE_TLS_CERT") { config.tlsCertificatePath = path }
+        if let path = value(tlsKey, "KELPIE_TLS_KEY") { config.tlsPrivateKeyPath = path }
+        if let v = try parse(tlsHandshakeTimeout, "KELPIE_TLS_HANDSHAKE_TIMEOUT", "duration", duration) { config.tlsHandshakeTimeout = v }
         let level = try parse(logLevel, "KELPIE_LOG_LEVEL", "log level", { Logger.Level(rawValue: $0) }) ?? .info
         do {
             try config.validate()
@@ -119,7 +128,10 @@ struct Serve: AsyncParsableCommand {
             logger.critical("start failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        let reloads = ReloadSignal { app.reloadKeys() }
+        let reloads = ReloadSignal {
+            app.reloadKeys()
+            app.reloadTLSCertificate()
+        }
         let signal = await shutdown.wait()
         reloads.cancel()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
