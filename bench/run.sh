@@ -63,11 +63,11 @@ note_failure() { printf '{"what":"%s","reason":"%s"}\n' "$1" "$2" >> "$WORK/fail
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-wait_ready() {  # wait_ready PORT PID TIMEOUT_S
-  local port=$1 pid=$2 timeout=$3 i
+wait_ready() {  # wait_ready PORT PID TIMEOUT_S [SCHEME]
+  local port=$1 pid=$2 timeout=$3 scheme=${4:-http} i
   for ((i = 0; i < timeout * 20; i++)); do
     kill -0 "$pid" 2>/dev/null || return 1
-    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/readyz" 2>/dev/null; then return 0; fi
+    if curl -kfsS -o /dev/null --max-time 1 "$scheme://127.0.0.1:$port/readyz" 2>/dev/null; then return 0; fi
     sleep 0.05
   done
   return 1
@@ -228,15 +228,17 @@ run_nginx() {
 
 # ---------------------------------------------------------------- kelpie
 KELPIE_SERVES=false
-start_kelpie() {  # start_kelpie NAME ACK BACKEND → sets K_PID K_PORT K_DATA
+start_kelpie() {  # start_kelpie NAME ACK BACKEND [SCHEME] → sets K_PID K_PORT K_DATA; SCHEME https serves TLS
+  local scheme=${4:-http} tls_flags=()
   K_PORT=$(free_port)
   K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
+  [ "$scheme" = https ] && tls_flags=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
-    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" "${tls_flags[@]}" \
     > "$WORK/logs/kelpie-$1.log" 2>&1 &
   K_PID=$!
   PIDS+=("$K_PID")
-  if ! wait_ready "$K_PORT" "$K_PID" 15; then
+  if ! wait_ready "$K_PORT" "$K_PID" 15 "$scheme"; then
     note_failure "$1" "kelpie serve did not become ready: $(tail -c 300 "$WORK/logs/kelpie-$1.log" | tr '\n"' ' \047')"
     stop_pid "$K_PID"; forget_pid "$K_PID"; K_PID=""
     return 1
@@ -283,6 +285,33 @@ run_kelpie_config() {  # NAME ACK BACKEND [single-only]
     else
       drive "$name" "$K_PORT" "$spec"
     fi
+  done
+  stop_kelpie
+}
+
+# TLS: the same single-event and batch workloads through TLS 1.3 (ECDSA P-256 certificate, X25519, the
+# client's preferred AEAD), driven by wrk over https on keep-alive connections (kelpie-load speaks plain
+# HTTP only), next to the plain-HTTP wrk rows of kelpie-memory.
+run_kelpie_tls_config() {  # NAME ACK BACKEND
+  local name=$1 spec wl events conns repeat out
+  over_budget && { note_skip "$name" "time budget used up"; return 0; }
+  mkdir -p "$WORK/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls/key.pem" \
+    -out "$WORK/tls/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  start_kelpie "$name" "$2" "$3" https || return 0
+  log "$name ready on $K_PORT (pid $K_PID, TLS)"
+  for spec in "${WORKLOADS[@]}"; do
+    IFS='|' read -r wl _ events conns <<< "$spec"
+    case "$wl" in single|batch) ;; *) continue ;; esac
+    out="$WORK/runs/$name-$wl"
+    for ((repeat = 1; repeat <= REPEATS; repeat++)); do
+      log "$name / $wl: wrk closed loop over https ($repeat/$REPEATS)"
+      timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
+        wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$wl.lua" \
+        "https://127.0.0.1:$K_PORT" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
+      cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
+      record_run "$name" "$wl" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+    done
   done
   stop_kelpie
 }
@@ -346,6 +375,7 @@ run_nginx
 if [ -x "$KELPIE" ]; then
   run_kelpie_config kelpie-memory memory epoll
   run_kelpie_config kelpie-durable durable epoll
+  run_kelpie_tls_config kelpie-memory-tls memory epoll
   run_kelpie_config kelpie-memory-dispatch memory dispatch single-only
   run_kelpie_config kelpie-durable-dispatch durable dispatch single-only
   if [ "$KELPIE_SERVES" = true ]; then
