@@ -149,6 +149,17 @@ closed_rps() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"]["events_per_second"] / max(1, d["batch_size"]))' "$1" 2>/dev/null || echo 0
 }
 
+# wrk_closed TARGET WORKLOAD URL EVENTS CONNECTIONS REPEAT: one wrk closed-loop run, recorded.
+wrk_closed() {
+  local target=$1 name=$2 url=$3 events=$4 conns=$5 repeat=$6 out="$WORK/runs/$1-$2"
+  log "$target / $name: wrk closed loop against $url ($repeat/$REPEATS)"
+  timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
+    "$url" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
+  cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
+  record_run "$target" "$name" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+}
+
 # drive TARGET_NAME PORT WORKLOAD_SPEC [with_steps]: closed loop (kelpie-load, wrk; REPEATS times each),
 # open loop at 50 % of the best closed-loop rate, and optionally open-loop steps at 10–90 % of it.
 REPEATS=1
@@ -166,12 +177,7 @@ drive() {
       --closed --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-closed-$repeat.json" \
       > "$out-kl-closed-$repeat.txt" 2>&1 || true
     record_run "$target" "$name" kelpie-load closed "$out-kl-closed-$repeat.json" "$events" "$conns"
-    log "$target / $name: wrk closed loop ($repeat/$REPEATS)"
-    timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
-      wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
-      "http://127.0.0.1:$port" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
-    cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
-    record_run "$target" "$name" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+    wrk_closed "$target" "$name" "http://127.0.0.1:$port" "$events" "$conns" "$repeat"
   done
   # The open-loop runs take the best kelpie-load closed-loop rate as the maximum.
   local best=1 r
@@ -293,7 +299,7 @@ run_kelpie_config() {  # NAME ACK BACKEND [single-only]
 # client's preferred AEAD), driven by wrk over https on keep-alive connections (kelpie-load speaks plain
 # HTTP only), next to the plain-HTTP wrk rows of kelpie-memory.
 run_kelpie_tls_config() {  # NAME ACK BACKEND
-  local name=$1 spec wl events conns repeat out
+  local name=$1 spec wl events conns repeat
   over_budget && { note_skip "$name" "time budget used up"; return 0; }
   mkdir -p "$WORK/tls"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls/key.pem" \
@@ -303,14 +309,8 @@ run_kelpie_tls_config() {  # NAME ACK BACKEND
   for spec in "${WORKLOADS[@]}"; do
     IFS='|' read -r wl _ events conns <<< "$spec"
     case "$wl" in single|batch) ;; *) continue ;; esac
-    out="$WORK/runs/$name-$wl"
     for ((repeat = 1; repeat <= REPEATS; repeat++)); do
-      log "$name / $wl: wrk closed loop over https ($repeat/$REPEATS)"
-      timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
-        wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$wl.lua" \
-        "https://127.0.0.1:$K_PORT" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
-      cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
-      record_run "$name" "$wl" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+      wrk_closed "$name" "$wl" "https://127.0.0.1:$K_PORT" "$events" "$conns" "$repeat"
     done
   done
   stop_kelpie

@@ -30,23 +30,11 @@ case "$PART" in
   *) echo "usage: $0 [all|libhoney|otel]" >&2; exit 2 ;;
 esac
 
-stop_server() {  # SIGTERM, bounded wait, then SIGKILL; sets SERVER_RC
-  SERVER_RC=""
-  [ -n "$SERVER_PID" ] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_RC=$?
-  SERVER_PID=""
-}
+# shellcheck source=tests/lib/harness.bash
+source "$ROOT/tests/lib/harness.bash"
 cleanup() { stop_server; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; }
 
 # Runs a Python helper that prints "ok   - ..." / "FAIL - ..." lines; counts them, and counts a crash,
 # a timeout or silence as a failure too (with the tail of its stderr).

@@ -18,16 +18,8 @@ FAILED=0
 SERVER_PID=""
 BACKGROUND_PIDS=()
 
-stop_server() {  # SIGTERM, bounded wait, then SIGKILL; sets SERVER_RC
-  SERVER_RC=""
-  [ -n "$SERVER_PID" ] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_RC=$?
-  SERVER_PID=""
-}
+# shellcheck source=tests/lib/harness.bash
+source "$ROOT/tests/lib/harness.bash"
 cleanup() {
   local pid
   for pid in "${BACKGROUND_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
@@ -36,11 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; }
 
 [ -x "$KELPIE" ] || { fail "server binary $KELPIE exists (swift build first, or set KELPIE_BIN)"; finish; }
 

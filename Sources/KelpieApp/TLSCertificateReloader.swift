@@ -1,4 +1,3 @@
-import Dispatch
 import DispatchSockets
 import Logging
 import Synchronization
@@ -13,7 +12,7 @@ final class TLSCertificateReloader: Sendable {
     private let logger: Logger
     private let metrics: KelpieMetrics
     private let loadedFiles: Mutex<[FileIdentity?]>
-    private let timer = Mutex<TLSReloadTimer>(TLSReloadTimer())
+    private let timer = PollTimer()
 
     init(configuration: TLSConfiguration, logger: Logger, metrics: KelpieMetrics, install: @escaping @Sendable (TLSContext) -> Void) {
         self.configuration = configuration
@@ -42,30 +41,18 @@ final class TLSCertificateReloader: Sendable {
     }
 
     func watch(every interval: Duration) {
-        let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "kelpie.tls-reload"))
-        source.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
-        source.setEventHandler { [weak self] in
+        timer.start(label: "kelpie.tls-reload", every: interval) { [weak self] in
             guard let self else { return }
             let current = Self.identities(self.configuration)
             if self.loadedFiles.withLock({ $0 != current }) { self.reload() }
         }
-        source.resume()
-        timer.withLock { $0.source = source }
     }
 
     func stopWatching() {
-        timer.withLock { holder in
-            holder.source?.cancel()
-            holder.source = nil
-        }
+        timer.stop()
     }
 
     private static func identities(_ configuration: TLSConfiguration) -> [FileIdentity?] {
         [FileIdentity(path: configuration.certificateChainPath), FileIdentity(path: configuration.privateKeyPath)]
     }
-}
-
-/// Holds the poll timer; only touched under the reloader's lock.
-private final class TLSReloadTimer: @unchecked Sendable {  // mutated only inside Mutex.withLock
-    var source: (any DispatchSourceTimer)?
 }
