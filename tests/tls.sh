@@ -169,12 +169,12 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-Honeycomb-Team"] = "$KEY"
 LUA
 if command -v wrk > /dev/null; then
-  wrk -t1 -c8 -d6s --timeout 5s -s "$WORK/post.lua" "https://127.0.0.1:$PORT/1/batch/tls-wrk" > "$WORK/wrk.out" 2>&1 &
+  wrk -t1 -c8 -d8s --timeout 5s -s "$WORK/post.lua" "https://127.0.0.1:$PORT/1/batch/tls-wrk" > "$WORK/wrk.out" 2>&1 &
   WRK_PID=$!
   BACKGROUND_PIDS+=("$WRK_PID")
 fi
 # New connections in a loop, CA-verified (both leaves are signed by the same CA).
-( ok=0; bad=0; end=$((SECONDS + 5))
+( ok=0; bad=0; end=$((SECONDS + 7))
   while [ $SECONDS -lt $end ]; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$WORK/ca.pem" -H "X-Honeycomb-Team: $KEY" \
       --data '[{"data":{"load":"curl"}}]' "$URL/1/batch/tls-curl-loop")
@@ -183,13 +183,19 @@ fi
   echo "$ok $bad" > "$WORK/loop.out" ) &
 LOOP_PID=$!
 BACKGROUND_PIDS+=("$LOOP_PID")
-sleep 1.5
-# Rotation as a Secret update does it: new files renamed into place (picked up by the file watcher) ...
+reloads_logged() { grep -c 'TLS certificate reloaded' "$WORK/kelpie.log"; }
+wait_for_reloads() {  # wait_for_reloads N: until N reloads are logged, at most 10 s
+  for _ in $(seq 1 200); do [ "$(reloads_logged)" -ge "$1" ] && return 0; sleep 0.05; done
+  return 1
+}
+sleep 1
+# Rotation as a Secret update does it: new files renamed into place, picked up by the file watcher (2 s poll) ...
 cp second.pem tls.pem.new && cp second.key tls.key.new && mv tls.key.new tls.key && mv tls.pem.new tls.pem
-sleep 1.5
+check "the file watcher reloads the renamed certificate within 10 s" wait_for_reloads 1
 # ... and back again through SIGHUP.
 cp first.pem tls.pem.new && cp first.key tls.key.new && mv tls.key.new tls.key && mv tls.pem.new tls.pem
 kill -HUP "$SERVER_PID"
+check "SIGHUP reloads the certificate" wait_for_reloads 2
 wait "$LOOP_PID"
 read -r loop_ok loop_bad < "$WORK/loop.out"
 check "curl loop of new connections during two reloads: $loop_ok answered 200, $loop_bad failed" \
@@ -205,8 +211,6 @@ else
 fi
 subject=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" 2>/dev/null | grep -m1 '^subject=')
 check "after SIGHUP new connections get the first certificate again ($subject)" grep -q 'CN *= *first' <<< "$subject"
-reloads=$(grep -c 'TLS certificate reloaded' "$WORK/kelpie.log")
-check "two reloads logged ($reloads)" test "$reloads" -ge 2
 
 # MARK: metrics
 
