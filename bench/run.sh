@@ -234,13 +234,13 @@ run_nginx() {
 
 # ---------------------------------------------------------------- kelpie
 KELPIE_SERVES=false
-start_kelpie() {  # start_kelpie NAME ACK BACKEND [SCHEME] → sets K_PID K_PORT K_DATA; SCHEME https serves TLS
-  local scheme=${4:-http} tls_flags=()
+start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] [SCHEME] → sets K_PID K_PORT K_DATA; SCHEME https serves TLS
+  local scheme=${5:-http} tls_flags=()
   K_PORT=$(free_port)
   K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
   [ "$scheme" = https ] && tls_flags=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
-    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" "${tls_flags[@]}" \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" --sink "${4:-spool}" "${tls_flags[@]}" \
     > "$WORK/logs/kelpie-$1.log" 2>&1 &
   K_PID=$!
   PIDS+=("$K_PID")
@@ -265,10 +265,10 @@ supported() {  # supported PORT SPEC: one small fixed-work run must succeed with
 RSS_JSON="{}"
 rss_set() { RSS_JSON=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.setdefault(sys.argv[2],{})[sys.argv[3]]=(sys.argv[4] if sys.argv[3]=='load_workload' else int(sys.argv[4])); print(json.dumps(d))" "$RSS_JSON" "$1" "$2" "$3"); }
 
-run_kelpie_config() {  # NAME ACK BACKEND [single-only]
-  local name=$1 ack=$2 backend=$3 only_single=${4:-} sampler spec wl
+run_kelpie_config() {  # NAME ACK BACKEND [single-only] [SINK]
+  local name=$1 ack=$2 backend=$3 only_single=${4:-} sink=${5:-spool} sampler spec wl
   over_budget && { note_skip "$name" "time budget used up"; return 0; }
-  start_kelpie "$name" "$ack" "$backend" || return 0
+  start_kelpie "$name" "$ack" "$backend" "$sink" || return 0
   log "$name ready on $K_PORT (pid $K_PID)"
   sleep 1
   rss_set "$name" idle_kb "$(rss_kb "$K_PID")"
@@ -304,7 +304,7 @@ run_kelpie_tls_config() {  # NAME ACK BACKEND
   mkdir -p "$WORK/tls"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls/key.pem" \
     -out "$WORK/tls/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-  start_kelpie "$name" "$2" "$3" https || return 0
+  start_kelpie "$name" "$2" "$3" spool https || return 0
   log "$name ready on $K_PORT (pid $K_PID, TLS)"
   for spec in "${WORKLOADS[@]}"; do
     IFS='|' read -r wl _ events conns <<< "$spec"
@@ -376,6 +376,10 @@ if [ -x "$KELPIE" ]; then
   run_kelpie_config kelpie-memory memory epoll
   run_kelpie_config kelpie-durable durable epoll
   run_kelpie_tls_config kelpie-memory-tls memory epoll
+  # The null sink: the server without storage (ack=memory straight to the sink; ack=durable through the WAL
+  # and the forwarder).
+  run_kelpie_config kelpie-null-memory memory epoll "" null
+  run_kelpie_config kelpie-null-durable durable epoll "" null
   run_kelpie_config kelpie-memory-dispatch memory dispatch single-only
   run_kelpie_config kelpie-durable-dispatch durable dispatch single-only
   if [ "$KELPIE_SERVES" = true ]; then
@@ -390,7 +394,6 @@ else
 fi
 if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; else callgrind_count; fi
 echo "$RSS_JSON" > "$WORK/rss.json"
-echo '{"what":"null sink","reason":"Kelpie has no null sink yet; both ack modes write the spool"}' >> "$WORK/skipped.jsonl"
 
 # ---------------------------------------------------------------- report
 VENV="$ROOT/.build-venv/bench"

@@ -8,28 +8,31 @@
 # Certificates are made here with the openssl CLI in a temp dir. Ends with "N passed, M failed".
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KELPIE=${KELPIE_BIN:-$ROOT/.build/debug/kelpie}
+NAME=tls
+. "$(dirname "$0")/lib/harness.sh"
 VENV=${KELPIE_SDK_VENV:-$ROOT/.build-venv/sdk}
 KEY=hcaik_01hztlstestkey000000000000000000000000000000000000000000000
-WORK=$(mktemp -d /tmp/kelpie-tls-test.XXXXXX)
-PASSED=0
-FAILED=0
-SERVER_PID=""
 BACKGROUND_PIDS=()
 
-# shellcheck source=tests/lib/harness.bash
-source "$ROOT/tests/lib/harness.bash"
+# SIGTERM, a bounded wait, then SIGKILL; sets SERVER_RC (the exit status).
+stop_server_rc() {
+  SERVER_RC=""
+  [ -n "$SERVER_PID" ] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_RC=$?
+  SERVER_PID=""
+}
 cleanup() {
   local pid
   for pid in "${BACKGROUND_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
-  stop_server
+  stop_server_rc
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
-trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-[ -x "$KELPIE" ] || { fail "server binary $KELPIE exists (swift build first, or set KELPIE_BIN)"; finish; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
 
 # MARK: certificates (a CA and two leaves it signed, for localhost and 127.0.0.1)
 
@@ -44,7 +47,7 @@ for name in first second; do
     -extfile "$name.ext" 2>/dev/null
 done
 cp first.pem tls.pem && cp first.key tls.key
-[ -s tls.pem ] && [ -s tls.key ] || { fail "openssl made the test certificates"; finish; }
+[ -s tls.pem ] && [ -s tls.key ] || { not_ok "openssl made the test certificates"; finish; }
 
 # MARK: start-up errors name the flag
 
@@ -55,11 +58,11 @@ start_fails_with() {  # start_fails_with WHAT PATTERN... -- ARGS: kelpie serve A
   shift
   out=$(timeout 30 "$KELPIE" serve --listen 127.0.0.1:0 --data-dir "$WORK/bad" "$@" 2>&1)
   rc=$?
-  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then fail "$what (rc=$rc)"; return; fi
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then not_ok "$what (rc=$rc)"; return; fi
   for p in "${patterns[@]}"; do
-    grep -q -e "$p" <<< "$out" || { fail "$what: no '$p' in: $(tail -c 300 <<< "$out")"; return; }
+    grep -q -e "$p" <<< "$out" || { not_ok "$what: no '$p' in: $(tail -c 300 <<< "$out")"; return; }
   done
-  pass "$what: $(grep -o '"error":"[^"]*"' <<< "$out" | head -1 | head -c 200)$(grep -o '^Error: .*' <<< "$out" | head -1)"
+  ok "$what: $(grep -o '"error":"[^"]*"' <<< "$out" | head -1 | head -c 200)$(grep -o '^Error: .*' <<< "$out" | head -1)"
 }
 start_fails_with "mismatched key stops start-up naming --tls-key" '--tls-key' 'does not match' -- \
   --tls-cert first.pem --tls-key second.key
@@ -71,7 +74,7 @@ start_fails_with "--tls-cert without --tls-key is refused" 'go together' -- --tl
 
 # MARK: server
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 URL=https://localhost:$PORT
 mkdir -p "$WORK/data"
 KELPIE_TLS_CERT=$WORK/tls.pem KELPIE_TLS_KEY=$WORK/tls.key KELPIE_LOG_LEVEL=info \
@@ -84,8 +87,8 @@ for _ in $(seq 1 200); do
   curl -fsS -o /dev/null --max-time 1 --cacert ca.pem "$URL/readyz" 2>/dev/null && { ready=true; break; }
   sleep 0.05
 done
-[ "$ready" = true ] || { fail "kelpie serve (TLS) becomes ready (log: $(tail -c 400 "$WORK/kelpie.log"))"; finish; }
-pass "kelpie serve with --tls-cert/--tls-key (env) ready on $URL"
+[ "$ready" = true ] || { not_ok "kelpie serve (TLS) becomes ready (log: $(tail -c 400 "$WORK/kelpie.log"))"; finish; }
+ok "kelpie serve with --tls-cert/--tls-key (env) ready on $URL"
 
 # MARK: curl
 
@@ -152,12 +155,12 @@ if [ -x "$VENV/bin/python" ]; then
   REQUESTS_CA_BUNDLE=$WORK/ca.pem timeout 60 "$VENV/bin/python" "$ROOT/tests/sdk/libhoney_send.py" --api-host "$URL" \
     --key "$KEY" --dataset tls-libhoney --mode gzip --count 200 --out "$WORK/libhoney.json" > "$WORK/libhoney.out" 2>&1
   if grep -q '^ok ' "$WORK/libhoney.out" && ! grep -q '^FAIL' "$WORK/libhoney.out"; then
-    pass "libhoney-py over https (CA-verified): $(grep '^ok ' "$WORK/libhoney.out" | head -1 | cut -c6-)"
+    ok "libhoney-py over https (CA-verified): $(grep '^ok ' "$WORK/libhoney.out" | head -1 | cut -c6-)"
   else
-    fail "libhoney-py over https: $(tail -c 600 "$WORK/libhoney.out")"
+    not_ok "libhoney-py over https: $(tail -c 600 "$WORK/libhoney.out")"
   fi
 else
-  fail "libhoney-py venv at $VENV (tests/sdk.sh builds it; is PyPI reachable?)"
+  not_ok "libhoney-py venv at $VENV (tests/sdk.sh builds it; is PyPI reachable?)"
 fi
 
 # MARK: reload during load
@@ -207,7 +210,7 @@ if [ -n "${WRK_PID:-}" ]; then
   check "wrk over https (8 keep-alive connections) across the reloads: $requests requests, no errors ${errors:-}" \
     bash -c "[ -n '$requests' ] && [ '$requests' -gt 100 ] && [ -z '$errors' ]"
 else
-  fail "wrk is installed (scripts/bootstrap.sh test installs it)"
+  not_ok "wrk is installed (scripts/bootstrap.sh test installs it)"
 fi
 subject=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" 2>/dev/null | grep -m1 '^subject=')
 check "after SIGHUP new connections get the first certificate again ($subject)" grep -q 'CN *= *first' <<< "$subject"
@@ -227,6 +230,6 @@ check "kelpie_tls_sessions_total has TLSv1.2, TLSv1.3 and resumed series" \
 check "kelpie_tls_certificate_reloads_total >= 2" \
   python3 -c "import sys; sys.exit(0 if float('$(metric kelpie_tls_certificate_reloads_total)' or 0) >= 2 else 1)"
 
-stop_server
+stop_server_rc
 check "kelpie exits 0 on SIGTERM (rc=$SERVER_RC)" test "$SERVER_RC" = 0
 finish

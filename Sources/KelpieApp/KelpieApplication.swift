@@ -13,7 +13,8 @@ public final class KelpieApplication: Sendable {
     private let logger: Logger
     private let state = AppState()
     private let pipeline: EventPipeline
-    private let server: Server
+    /// Internal, not private: the documentation tests list its routes.
+    let server: Server
     private let keys: APIKeyStore
     private let tlsReloader: TLSCertificateReloader?
 
@@ -25,7 +26,7 @@ public final class KelpieApplication: Sendable {
             do {
                 tlsContext = try TLSContext(configuration: tls)
             } catch {
-                throw ConfigurationError(Self.describe(error))
+                throw Self.configurationError(error)
             }
         }
         self.configuration = configuration
@@ -35,14 +36,21 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
-        let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
+        let sink: (any Sink)? = switch configuration.sink {
+        case .spool: nil
+        case .null: NullSink()
+        }
+        metrics.registerSink(sink?.name ?? "spool")
+        let pipeline = try EventPipeline(
+            configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
+        )
         self.pipeline = pipeline
 
         let keys: APIKeyStore
         do {
             keys = try APIKeyStore(path: configuration.keysPath, logger: logger, metrics: metrics)
         } catch {
-            throw ConfigurationError(error.description)
+            throw ConfigurationError("\(SettingName.both("keys")): \(error.description)", setting: "keys")
         }
         self.keys = keys
         if keys.isOpen {
@@ -90,7 +98,8 @@ public final class KelpieApplication: Sendable {
         state.isListening = true
         metrics.ready.set(to: 1)
         logger.info("ready", metadata: [
-            "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
+            "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
+            "data_dir": "\(configuration.dataDirectory)",
         ])
         return address
     }
@@ -116,17 +125,19 @@ public final class KelpieApplication: Sendable {
         tlsReloader?.reload() ?? true
     }
 
-    /// A start-up error that names the flag to fix.
-    static func describe(_ error: TLSError) -> String {
+    /// A start-up error that names the setting to fix.
+    static func configurationError(_ error: TLSError) -> ConfigurationError {
         switch error {
         case .certificate(let path, let reason):
-            "--tls-cert (KELPIE_TLS_CERT): cannot load the certificate chain from '\(path)': \(reason)"
+            ConfigurationError("\(SettingName.both("tls-cert")): cannot load the certificate chain from '\(path)': \(reason)", setting: "tls-cert")
         case .privateKey(let path, let reason):
-            "--tls-key (KELPIE_TLS_KEY): cannot load the private key from '\(path)': \(reason)"
+            ConfigurationError("\(SettingName.both("tls-key")): cannot load the private key from '\(path)': \(reason)", setting: "tls-key")
         case .keyMismatch(let certificate, let key):
-            "--tls-key (KELPIE_TLS_KEY): the private key '\(key)' does not match the certificate '\(certificate)' (--tls-cert)"
+            ConfigurationError(
+                "\(SettingName.both("tls-key")): the private key '\(key)' does not match the certificate '\(certificate)' (--tls-cert)",
+                setting: "tls-key")
         case .setup(let reason):
-            "TLS: \(reason)"
+            ConfigurationError("TLS: \(reason)", setting: "tls-cert")
         }
     }
 
