@@ -137,6 +137,12 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+        // Every combination the server can negotiate (TLS 1.2/1.3, ALPN http/1.1 or none, resumed or not).
+        for version in ["TLSv1.2", "TLSv1.3"] {
+            for alpn in ["http/1.1", "none"] {
+                for resumed in [false, true] { _ = tlsSessionCounter(TLSSessionKey(version: version, alpn: alpn, resumed: resumed)) }
+            }
+        }
     }
 
     static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -200,22 +206,26 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         case .completed(let info):
             result = "completed"
             // Values are bounded by the server: TLS 1.2/1.3 only, ALPN from its own list.
-            let key = TLSSessionKey(version: info.protocolVersion, alpn: info.applicationProtocol ?? "none", resumed: info.isResumed)
-            let counter = tlsSessions.withLock { counters in
-                if let existing = counters[key] { return existing }
-                let made = registry.makeCounter(
-                    descriptor: Self.name("tls", "sessions", "total", "Completed TLS handshakes, by protocol version, negotiated ALPN protocol (none: the client offered none) and whether the session was resumed."),
-                    labels: [("version", key.version), ("alpn", key.alpn), ("resumed", String(key.resumed))]
-                )
-                counters[key] = made
-                return made
-            }
-            counter.increment()
+            tlsSessionCounter(TLSSessionKey(
+                version: info.protocolVersion, alpn: info.applicationProtocol ?? "none", resumed: info.isResumed
+            )).increment()
         case .failed: result = "failed"
         case .timedOut: result = "timed_out"
         case .peerClosed: result = "peer_closed"
         }
         tlsHandshakes[result]?.increment()
+    }
+
+    private func tlsSessionCounter(_ key: TLSSessionKey) -> Counter {
+        tlsSessions.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(
+                descriptor: Self.name("tls", "sessions", "total", "Completed TLS handshakes, by protocol version, negotiated ALPN protocol (none: the client offered none) and whether the session was resumed."),
+                labels: [("version", key.version), ("alpn", key.alpn), ("resumed", String(key.resumed))]
+            )
+            counters[key] = made
+            return made
+        }
     }
 
     // MARK: PipelineObserver

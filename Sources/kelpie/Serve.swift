@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             Every option can also be set through the environment variable named in its help; a flag wins over \
             the variable. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB. Without --keys any \
             non-empty API key is accepted.
-            Exit statuses: 65 a value not in its form, 66 key file unreadable or invalid, 69 cannot listen, \
+            Exit statuses: 65 a value not in its form, 66 key file or TLS certificate/key unreadable or invalid, 69 cannot listen, \
             73 data directory unusable, 78 settings that contradict each other (docs/configuration.md).
             """
     )
