@@ -1,10 +1,10 @@
 import Dispatch
-import Synchronization
+import Locking
 
 /// A repeating timer on its own serial queue, started once and cancelled once: how the key file and the
 /// TLS certificate are polled for changes.
 final class PollTimer: Sendable {
-    private let source = Mutex<PollTimerSource>(PollTimerSource())
+    private let source = Lock<PollTimerSource>(PollTimerSource())
 
     /// Starts calling `tick` every `interval` (first call one interval from now); replaces a running timer.
     func start(label: String, every interval: Duration, _ tick: @escaping @Sendable () -> Void) {
@@ -27,6 +27,6 @@ final class PollTimer: Sendable {
 }
 
 /// Holds the Dispatch timer; only touched under the PollTimer's lock.
-private final class PollTimerSource: @unchecked Sendable {  // mutated only inside Mutex.withLock
+private final class PollTimerSource: @unchecked Sendable {  // mutated only inside the lock
     var timer: (any DispatchSourceTimer)?
 }

@@ -1,6 +1,6 @@
 import DispatchSockets
 import Logging
-import Synchronization
+import Locking
 
 /// Keeps the server's TLS context in step with the certificate and key files: polls their identity
 /// (inode, size, mtime) and reloads when either changes, or at once on SIGHUP. New connections get the
@@ -11,7 +11,7 @@ final class TLSCertificateReloader: Sendable {
     private let install: @Sendable (TLSContext) -> Void
     private let logger: Logger
     private let metrics: KelpieMetrics
-    private let loadedFiles: Mutex<[FileIdentity?]>
+    private let loadedFiles: Lock<[FileIdentity?]>
     private let timer = PollTimer()
 
     init(configuration: TLSConfiguration, logger: Logger, metrics: KelpieMetrics, install: @escaping @Sendable (TLSContext) -> Void) {
@@ -19,7 +19,7 @@ final class TLSCertificateReloader: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.install = install
-        loadedFiles = Mutex(Self.identities(configuration))
+        loadedFiles = Lock(Self.identities(configuration))
     }
 
     /// Loads the files now and installs the result. False when they failed to load.

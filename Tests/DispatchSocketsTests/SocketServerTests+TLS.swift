@@ -1,5 +1,6 @@
 @testable import DispatchSockets
 import CSSL
+import Locking
 import Glibc
 import Testing
 import TestSupport
