@@ -29,6 +29,10 @@ let package = Package(
     products: [
         .executable(name: "kelpie", targets: ["kelpie"]),
         .executable(name: "kelpie-load", targets: ["kelpie-load"]),
+        // For the libFuzzer harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "KelpieApp", targets: ["KelpieApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -125,7 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "Pipeline", "DispatchSockets", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(

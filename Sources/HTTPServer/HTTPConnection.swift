@@ -303,6 +303,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             if !inbound.isEmpty {
                 processInbound()
             }
+            if machine.peerHasClosed {
+                perform(machine.bufferedInputParsed())
+                return
+            }
             guard machine.state != .awaitingResponse, machine.state != .closed else { return }
             if connection.pendingOutputBytes > server.configuration.maxPendingOutputBytes {
                 waitingForOutputDrain = true

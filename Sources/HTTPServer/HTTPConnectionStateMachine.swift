@@ -35,6 +35,9 @@ struct HTTPConnectionStateMachine: Sendable {
     private(set) var state: State = .idle
     /// Set by ``drain(now:)``: the connection closes after the response in progress, instead of staying alive.
     private(set) var isDraining = false
+    /// The peer shut down its write side (FIN). Complete requests it sent before still get their answers,
+    /// in order (RFC 9112 §9.6); once the buffered input holds no complete request, the connection closes.
+    private(set) var peerHasClosed = false
     let timeouts: ConnectionTimeouts
 
     init(timeouts: ConnectionTimeouts) {
@@ -101,16 +104,32 @@ struct HTTPConnectionStateMachine: Sendable {
         }
     }
 
-    /// The peer shut down its write side.
+    /// The peer shut down its write side. The driver parses every byte it reads unless a request is in
+    /// flight, so outside `awaitingResponse` what is buffered is at most an incomplete request: close.
     mutating func peerClosed() -> Action {
+        peerHasClosed = true
         switch state {
         case .awaitingResponse:
-            // Answer the request we have; the response path closes afterwards.
-            isDraining = true
+            // Answer the request we have; requests pipelined behind it are parsed after its response.
             return .none
-        default:
+        case .closed:
+            return .none
+        case .idle, .readingHead, .readingBody:
             state = .closed
             return .close
+        }
+    }
+
+    /// The driver parsed the buffered input after a response. With the peer gone, nothing more can
+    /// arrive: unless that input held another complete request (now in flight), close.
+    mutating func bufferedInputParsed() -> Action {
+        guard peerHasClosed else { return .none }
+        switch state {
+        case .idle, .readingHead, .readingBody:
+            state = .closed
+            return .close
+        case .awaitingResponse, .closed:
+            return .none
         }
     }
 

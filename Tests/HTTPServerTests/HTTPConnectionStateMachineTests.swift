@@ -109,9 +109,27 @@ import Testing
         _ = machine.headReceived(now: start)
         _ = machine.requestCompleted()
         #expect(machine.peerClosed() == .none)
-        #expect(machine.responseWritten(keepAlive: true, now: start) == .close)
+        // Requests pipelined before the FIN are parsed after this answer; the connection stays open for them.
+        #expect(machine.responseWritten(keepAlive: true, now: start) == .resumeReading(idleDeadline: start + timeouts.idleTimeout))
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.requestCompleted()
+        #expect(machine.bufferedInputParsed() == .none, "a pipelined request is in flight")
+        _ = machine.responseWritten(keepAlive: true, now: start)
+        #expect(machine.bufferedInputParsed() == .close, "nothing complete left and nothing more can come")
+        #expect(machine.state == .closed)
 
         var idle = HTTPConnectionStateMachine(timeouts: timeouts)
         #expect(idle.peerClosed() == .close)
+
+        var partial = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = partial.requestBytesArrived(now: start)
+        #expect(partial.peerClosed() == .close, "an incomplete request can never complete")
+    }
+
+    @Test func withoutHalfCloseBufferedInputParsedChangesNothing() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(machine.bufferedInputParsed() == .none)
+        #expect(machine.state == .idle)
     }
 }
