@@ -47,6 +47,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSSL", path: "Sources/CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CSSLShim", dependencies: ["CSSL", "CCrypto"], path: "Sources/CSSLShim"),
         // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
         // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -62,7 +64,7 @@ let package = Package(
         .target(name: "Locking", swiftSettings: strict),
 
         // MARK: transport and protocol
-        .target(name: "DispatchSockets", dependencies: ["CSystemShims", "Locking"], swiftSettings: strict),
+        .target(name: "DispatchSockets", dependencies: ["CSystemShims", "CSSL", "CSSLShim", "Locking"], swiftSettings: strict),
         .target(name: "HTTP1", dependencies: ["EventModel"], swiftSettings: strict),
         .target(
             name: "HTTPServer",
@@ -116,9 +118,9 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CSSL", "CSSLShim"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport", "CSSL"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(

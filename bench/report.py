@@ -28,6 +28,7 @@ TARGET_TITLES = {
     "kelpie-null-durable": "Kelpie --sink=null --ack=durable (WAL + forwarder)",
     "kelpie-memory-dispatch": "Kelpie --ack=memory, dispatch backend",
     "kelpie-durable-dispatch": "Kelpie --ack=durable, dispatch backend",
+    "kelpie-memory-tls": "Kelpie --ack=memory, TLS 1.3",
 }
 
 
@@ -300,7 +301,8 @@ def main():
               "with the same tool in this run; where a share of requests failed (e.g. 503 when Kelpie's queue is "
               "full) the cell says so.", ""]
     backend_targets = [t for t in targets if t.endswith("-dispatch")]
-    targets = [t for t in targets if not t.endswith("-dispatch")]
+    tls_targets = [t for t in targets if t.endswith("-tls")]
+    targets = [t for t in targets if not t.endswith("-dispatch") and not t.endswith("-tls")]
     header = "| workload | tool | " + " | ".join(TARGET_TITLES[t] for t in targets) + " | " + \
         " | ".join(f"{TARGET_TITLES[t]} / nginx" for t in targets if t != "nginx") + " |"
     lines += [header, "|" + "---|" * (2 + len(targets) + len([t for t in targets if t != "nginx"]))]
@@ -341,6 +343,23 @@ def main():
             value = ratio((ours or {}).get("requests_per_second"), base)
             lines.append(f"| {label} | {fmt((ours or {}).get('requests_per_second'))} | "
                          f"{fmt((theirs or {}).get('requests_per_second'))} | {fmt(value, 2)}× | {fmt(p99, 2)} ms |")
+        lines.append("")
+
+    if tls_targets:
+        lines += ["### TLS", "",
+                  "wrk over https (TLS 1.3, keep-alive: the handshake is paid once per connection) against the "
+                  "same server over plain HTTP, same workload and connection count.", "",
+                  "| workload | plain HTTP req/s | TLS req/s | TLS / plain | TLS p99 |", "|---|---|---|---|---|"]
+        for target in tls_targets:
+            plain_target = target[:-len("-tls")]
+            for workload in workloads:
+                tls_run, plain_run = closed(target, workload, "wrk"), closed(plain_target, workload, "wrk")
+                if not tls_run:
+                    continue
+                value = ratio(tls_run.get("requests_per_second"), (plain_run or {}).get("requests_per_second"))
+                p99 = (tls_run.get("latency_ms") or {}).get("p99")
+                lines.append(f"| {workload} | {fmt((plain_run or {}).get('requests_per_second'))} | "
+                             f"{fmt(tls_run.get('requests_per_second'))} | {fmt(value, 2)}× | {fmt(p99, 2)} ms |")
         lines.append("")
 
     # Errors in closed-loop kelpie-load runs (saturation shows up as 503s, not as lower numbers).

@@ -63,11 +63,11 @@ note_failure() { printf '{"what":"%s","reason":"%s"}\n' "$1" "$2" >> "$WORK/fail
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-wait_ready() {  # wait_ready PORT PID TIMEOUT_S
-  local port=$1 pid=$2 timeout=$3 i
+wait_ready() {  # wait_ready PORT PID TIMEOUT_S [SCHEME]
+  local port=$1 pid=$2 timeout=$3 scheme=${4:-http} i
   for ((i = 0; i < timeout * 20; i++)); do
     kill -0 "$pid" 2>/dev/null || return 1
-    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/readyz" 2>/dev/null; then return 0; fi
+    if curl -kfsS -o /dev/null --max-time 1 "$scheme://127.0.0.1:$port/readyz" 2>/dev/null; then return 0; fi
     sleep 0.05
   done
   return 1
@@ -149,6 +149,17 @@ closed_rps() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["summary"]["events_per_second"] / max(1, d["batch_size"]))' "$1" 2>/dev/null || echo 0
 }
 
+# wrk_closed TARGET WORKLOAD URL EVENTS CONNECTIONS REPEAT: one wrk closed-loop run, recorded.
+wrk_closed() {
+  local target=$1 name=$2 url=$3 events=$4 conns=$5 repeat=$6 out="$WORK/runs/$1-$2"
+  log "$target / $name: wrk closed loop against $url ($repeat/$REPEATS)"
+  timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
+    "$url" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
+  cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
+  record_run "$target" "$name" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+}
+
 # drive TARGET_NAME PORT WORKLOAD_SPEC [with_steps]: closed loop (kelpie-load, wrk; REPEATS times each),
 # open loop at 50 % of the best closed-loop rate, and optionally open-loop steps at 10–90 % of it.
 REPEATS=1
@@ -166,12 +177,7 @@ drive() {
       --closed --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-closed-$repeat.json" \
       > "$out-kl-closed-$repeat.txt" 2>&1 || true
     record_run "$target" "$name" kelpie-load closed "$out-kl-closed-$repeat.json" "$events" "$conns"
-    log "$target / $name: wrk closed loop ($repeat/$REPEATS)"
-    timeout 120 /usr/bin/time -f 'cpu_seconds %U %S' -o "$out-wrk-closed-$repeat.cpu" \
-      wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency -s "$WORK/bodies/$name.lua" \
-      "http://127.0.0.1:$port" > "$out-wrk-closed-$repeat.txt" 2>&1 || true
-    cat "$out-wrk-closed-$repeat.cpu" >> "$out-wrk-closed-$repeat.txt" 2>/dev/null || true
-    record_run "$target" "$name" wrk closed "$out-wrk-closed-$repeat.txt" "$events" "$conns"
+    wrk_closed "$target" "$name" "http://127.0.0.1:$port" "$events" "$conns" "$repeat"
   done
   # The open-loop runs take the best kelpie-load closed-loop rate as the maximum.
   local best=1 r
@@ -228,15 +234,17 @@ run_nginx() {
 
 # ---------------------------------------------------------------- kelpie
 KELPIE_SERVES=false
-start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] → sets K_PID K_PORT K_DATA
+start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] [SCHEME] → sets K_PID K_PORT K_DATA; SCHEME https serves TLS
+  local scheme=${5:-http} tls_flags=()
   K_PORT=$(free_port)
   K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
+  [ "$scheme" = https ] && tls_flags=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
-    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" --sink "${4:-spool}" \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" --sink "${4:-spool}" "${tls_flags[@]}" \
     > "$WORK/logs/kelpie-$1.log" 2>&1 &
   K_PID=$!
   PIDS+=("$K_PID")
-  if ! wait_ready "$K_PORT" "$K_PID" 15; then
+  if ! wait_ready "$K_PORT" "$K_PID" 15 "$scheme"; then
     note_failure "$1" "kelpie serve did not become ready: $(tail -c 300 "$WORK/logs/kelpie-$1.log" | tr '\n"' ' \047')"
     stop_pid "$K_PID"; forget_pid "$K_PID"; K_PID=""
     return 1
@@ -283,6 +291,27 @@ run_kelpie_config() {  # NAME ACK BACKEND [single-only] [SINK]
     else
       drive "$name" "$K_PORT" "$spec"
     fi
+  done
+  stop_kelpie
+}
+
+# TLS: the same single-event and batch workloads through TLS 1.3 (ECDSA P-256 certificate, X25519, the
+# client's preferred AEAD), driven by wrk over https on keep-alive connections (kelpie-load speaks plain
+# HTTP only), next to the plain-HTTP wrk rows of kelpie-memory.
+run_kelpie_tls_config() {  # NAME ACK BACKEND
+  local name=$1 spec wl events conns repeat
+  over_budget && { note_skip "$name" "time budget used up"; return 0; }
+  mkdir -p "$WORK/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/tls/key.pem" \
+    -out "$WORK/tls/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+  start_kelpie "$name" "$2" "$3" spool https || return 0
+  log "$name ready on $K_PORT (pid $K_PID, TLS)"
+  for spec in "${WORKLOADS[@]}"; do
+    IFS='|' read -r wl _ events conns <<< "$spec"
+    case "$wl" in single|batch) ;; *) continue ;; esac
+    for ((repeat = 1; repeat <= REPEATS; repeat++)); do
+      wrk_closed "$name" "$wl" "https://127.0.0.1:$K_PORT" "$events" "$conns" "$repeat"
+    done
   done
   stop_kelpie
 }
@@ -346,6 +375,7 @@ run_nginx
 if [ -x "$KELPIE" ]; then
   run_kelpie_config kelpie-memory memory epoll
   run_kelpie_config kelpie-durable durable epoll
+  run_kelpie_tls_config kelpie-memory-tls memory epoll
   # The null sink: the server without storage (ack=memory straight to the sink; ack=durable through the WAL
   # and the forwarder).
   run_kelpie_config kelpie-null-memory memory epoll "" null

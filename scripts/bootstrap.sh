@@ -40,6 +40,7 @@ BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml
 # Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv (Tansu, SDKs).
 TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
 TEST_PKGS="$TEST_PKGS haproxy"  # tests/rolling-restart.sh: the load balancer in front of the kelpie processes
+TEST_PKGS="$TEST_PKGS wrk"  # tests/tls.sh: load over https while the certificate is reloaded
 # Benchmarks: wrk, nginx (physical-limit baseline).
 BENCH_PKGS="wrk nginx-light"
 

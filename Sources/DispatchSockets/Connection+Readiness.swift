@@ -4,7 +4,7 @@ internal import Glibc
 extension Connection: ReadinessTarget {
     var wantsReadable: Bool {
         switch state {
-        case .open: return !isReadingPaused && !hasReadEOF
+        case .open: return !isReadingPaused && !hasReadEOF && tlsSession?.isBlockedOnWrite != true
         // Closing: keep reading (and discarding) so a peer blocked on sending can go on to read.
         case .flushingBeforeClose, .lingering: return !hasReadEOF
         case .closing, .closed: return false
@@ -13,12 +13,14 @@ extension Connection: ReadinessTarget {
 
     var wantsWritable: Bool {
         switch state {
-        case .open, .flushingBeforeClose: return !outbound.isEmpty
+        case .open, .flushingBeforeClose: return !outbound.isEmpty || tlsSession?.isBlockedOnWrite == true
         case .lingering, .closing, .closed: return false
         }
     }
 
     func handleReadable(trustShortReads: Bool) -> ReadProgress {
+        // Closing states only discard input, so they read the socket directly, TLS or not.
+        if let tlsSession, state == .open { return handleReadableTLS(tlsSession) }
         let buffer = lane.receiveBuffer
         var total = 0
         while wantsReadable {
@@ -60,6 +62,10 @@ extension Connection: ReadinessTarget {
 
     func handleWritable() {
         guard wantsWritable else { return }
+        if let tlsSession {
+            handleWritableTLS(tlsSession)
+            return
+        }
         while !outbound.isEmpty {
             let vectorCount = outbound.fillVectors(lane.writeVectors, maxCount: OutboundBuffer.maxVectorsPerWrite)
             var offered = 0
@@ -83,6 +89,11 @@ extension Connection: ReadinessTarget {
                 return
             }
         }
+        outputDidDrain()
+    }
+
+    /// Everything pending was sent: stop watching for writability, tell the handler, or go on closing.
+    func outputDidDrain() {
         publishPendingOutput()
         channel.interestDidChange()
         switch state {

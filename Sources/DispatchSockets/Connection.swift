@@ -48,6 +48,11 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
     var hasReadEOF = false
     var deadline: ContinuousClock.Instant?
     var outbound = OutboundBuffer()
+    /// Set on a TLS listener's connections before `open()`; all I/O then goes through it.
+    var tlsSession: TLSSession?
+    /// What TLS negotiated, once the handshake completed (the handler exists only from then on); nil
+    /// on a plain TCP connection. Lane only.
+    public internal(set) var tls: TLSConnectionInfo?
 
     private let pendingOutputCount = Atomic<Int>(0)
     private let closedFlag = Atomic<Bool>(false)
@@ -92,6 +97,10 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
     public func write(_ bytes: UnsafeRawBufferPointer) {
         assertOnLane()
         guard state == .open, !bytes.isEmpty else { return }
+        if let tlsSession {
+            writeTLS(bytes, session: tlsSession)
+            return
+        }
         var offset = 0
         let wasIdle = outbound.isEmpty
         if wasIdle {
@@ -130,6 +139,8 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
         guard isReadingPaused else { return }
         isReadingPaused = false
         channel.interestDidChange()
+        // Input OpenSSL already took from the socket shows up as no readiness at all.
+        if tlsSession?.hasBufferedInput == true { channel.scheduleRead() }
     }
 
     /// Sets (or with nil clears) the instant at which `connectionDeadlineExpired` fires. Resolution
@@ -187,7 +198,11 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
     /// Called once the connection is registered with its channel.
     func open() {
         channel.activate()
-        handler?.connectionDidOpen(self)
+        if tlsSession != nil {
+            beginHandshake()
+        } else {
+            handler?.connectionDidOpen(self)
+        }
     }
 
     /// Closes the descriptor now, dropping pending output.
@@ -203,6 +218,7 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
 
     /// Output is flushed in a flushing close: send FIN, then wait for the peer's FIN (bounded).
     func shutDownWriteSideAndLinger() {
+        tlsSession?.sendCloseNotify()
         _ = Glibc.shutdown(fileDescriptor, Int32(SHUT_WR))
         if hasReadEOF || lane.closeLingerTimeout <= .zero {
             abort()
@@ -220,7 +236,11 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
         deadline = nil
         switch state {
         case .open:
-            handler?.connectionDeadlineExpired(self)
+            if tlsSession?.isHandshaking == true {
+                handshakeDidTimeOut()
+            } else {
+                handler?.connectionDeadlineExpired(self)
+            }
         case .flushingBeforeClose, .lingering:
             abort()
         case .closing, .closed:

@@ -75,6 +75,11 @@ final class DispatchSourceChannel: ReadinessChannel, @unchecked Sendable {  // u
         }
     }
 
+    func scheduleRead() {
+        guard !isClosed else { return }
+        queue.async { self.readReady() }
+    }
+
     private func readReady() {
         guard !isClosed, let target, target.wantsReadable else { return }
         // Dispatch re-arms after every delivery (EPOLLONESHOT + EPOLL_CTL_MOD), i.e. it behaves

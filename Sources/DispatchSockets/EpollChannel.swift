@@ -57,6 +57,12 @@ final class EpollChannel: ReadinessChannel, @unchecked Sendable {  // unchecked:
         }
     }
 
+    func scheduleRead() {
+        guard !isClosed, let target else { return }
+        mayHaveInput = true
+        if target.wantsReadable { loop.enqueueReady(self) }
+    }
+
     func handleEvents(_ flags: UInt32) {
         guard !isClosed, let target else { return }
         if flags & EPOLLERR.rawValue != 0 {

@@ -95,10 +95,23 @@ final class IOLane: @unchecked Sendable {  // unchecked: mutable state touched o
         }
         Syscalls.setNoDelay(fileDescriptor)
         let connection = Connection(id: id, fileDescriptor: fileDescriptor, remoteAddress: remoteAddress, lane: self)
+        if let context = server.currentTLSContext {
+            guard let session = TLSSession(context: context, fileDescriptor: fileDescriptor) else {
+                Syscalls.close(fileDescriptor)
+                _ = limiter.releaseSlot()
+                return
+            }
+            // The handler is made once the handshake completed (Connection+TLS).
+            connection.tlsSession = session
+        }
         connection.attach(channel: loop.makeChannel(fileDescriptor: fileDescriptor, target: connection))
         connections.insert(connection)
-        connection.attach(handler: server.makeHandler(connection))
+        if connection.tlsSession == nil { connection.attach(handler: server.makeHandler(connection)) }
         connection.open()
+    }
+
+    func reportHandshake(_ outcome: TLSHandshakeOutcome) {
+        server?.tlsObserver?.tlsHandshakeFinished(outcome)
     }
 
     func noteDeadline(_ deadline: ContinuousClock.Instant) {

@@ -32,6 +32,9 @@ protocol ReadinessChannel: AnyObject, Sendable {
     func activate()
     /// The target's `wantsReadable`/`wantsWritable` may have changed: arm or disarm to match.
     func interestDidChange()
+    /// Reads again soon (in a later step on the lane) if the target still wants to read, whatever the
+    /// kernel says: for input a layer above the socket (TLS) holds, which readiness cannot show.
+    func scheduleRead()
     /// Stops watching and closes the descriptor (now or once the backend lets go of it), then
     /// calls `target.channelDidClose()` from a fresh lane block. Idempotent.
     func close()

@@ -16,6 +16,9 @@ public final class SocketServer: Sendable {
     private let counters = ListenerCounters()
     private let clockBase = ContinuousClock.now
     private let lifecycle = Lock(Lifecycle())
+    let tlsObserver: (any TLSObserver)?
+    /// The context new connections get; existing ones keep theirs.
+    private let tlsContext: Lock<TLSContext?>
 
     private struct Lifecycle {
         var phase = Phase.idle
@@ -28,13 +31,17 @@ public final class SocketServer: Sendable {
         case idle, running, shuttingDown, finished
     }
 
-    /// `makeHandler` is called on the new connection's lane, once per accepted connection, before
-    /// `connectionDidOpen`.
+    /// `makeHandler` is called on the new connection's lane, once per accepted connection (with TLS:
+    /// once its handshake completed), before `connectionDidOpen`. `tlsObserver` hears how every TLS
+    /// handshake ended.
     public init(
         configuration: SocketServerConfiguration,
+        tlsObserver: (any TLSObserver)? = nil,
         makeHandler: @escaping @Sendable (Connection) -> any ConnectionHandler
     ) {
         self.configuration = configuration
+        self.tlsObserver = tlsObserver
+        self.tlsContext = Lock(configuration.tls)
         self.makeHandler = makeHandler
         let limiter = ConnectionLimiter(maxConnections: max(1, configuration.maxConnections))
         self.limiter = limiter
@@ -54,6 +61,11 @@ public final class SocketServer: Sendable {
         try lifecycle.withLock { state in
             guard state.phase == .idle else { throw SocketError.alreadyStarted }
             state.phase = .running
+        }
+        if configuration.tls != nil {
+            // OpenSSL's socket BIO writes with write(2), which cannot pass MSG_NOSIGNAL: a peer that
+            // reset would otherwise kill the process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
         }
         let socket: (fileDescriptor: Int32, boundAddress: SocketAddress)
         do {
@@ -92,6 +104,20 @@ public final class SocketServer: Sendable {
             listener.start()
         }
         return socket.boundAddress
+    }
+
+    /// Connections accepted from now on use `context` (a reloaded certificate); open connections keep
+    /// theirs. Only for a server configured with TLS (a plain server stays plain). Any thread.
+    public func replaceTLSContext(_ context: TLSContext) {
+        tlsContext.withLock { current in
+            guard current != nil else { return }
+            current = context
+        }
+    }
+
+    /// The TLS context new connections get (nil: plain TCP). Any thread.
+    public var currentTLSContext: TLSContext? {
+        tlsContext.withLock { $0 }
     }
 
     /// Closes the listener: new connection attempts are refused from the moment this returns;

@@ -32,6 +32,9 @@ public struct SocketServerConfiguration: Sendable {
     /// does not turn the close into a reset that destroys the response. `.zero` closes at once.
     /// Default 2 s.
     public var closeLingerTimeout: Duration
+    /// Terminates TLS on every accepted connection with this context (replaceable while running:
+    /// `SocketServer.replaceTLSContext`). nil: plain TCP. Default nil.
+    public var tls: TLSContext?
 
     public init(
         host: String = "0.0.0.0",
@@ -44,7 +47,8 @@ public struct SocketServerConfiguration: Sendable {
         maxReadBytesPerWakeup: Int = 256 * 1024,
         readChunkBytes: Int = 64 * 1024,
         timerTick: Duration = .milliseconds(100),
-        closeLingerTimeout: Duration = .seconds(2)
+        closeLingerTimeout: Duration = .seconds(2),
+        tls: TLSContext? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +61,7 @@ public struct SocketServerConfiguration: Sendable {
         self.readChunkBytes = readChunkBytes
         self.timerTick = timerTick
         self.closeLingerTimeout = closeLingerTimeout
+        self.tls = tls
     }
 
     /// Online CPUs as reported by sysconf, at least 1.

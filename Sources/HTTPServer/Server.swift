@@ -14,16 +14,17 @@ public final class Server: Sendable {
     let logger: Logger
     private let sockets: SocketServer
 
+    /// `tlsObserver` hears how each TLS handshake ended (with `configuration.socket.tls` set).
     public init(
         configuration: ServerConfiguration, router: Router,
-        observer: (any HTTPServerObserver)? = nil, logger: Logger
+        observer: (any HTTPServerObserver)? = nil, tlsObserver: (any TLSObserver)? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.router = router
         self.observer = observer
         self.logger = logger
         let box = Lock(WeakServer())
-        self.sockets = SocketServer(configuration: configuration.socket) { _ in
+        self.sockets = SocketServer(configuration: configuration.socket, tlsObserver: tlsObserver) { _ in
             // The server outlives every connection: shutdown waits for all of them to close.
             HTTPConnection(server: box.withLock { $0.server! })
         }
@@ -35,9 +36,14 @@ public final class Server: Sendable {
         let address = try sockets.start()
         logger.info("listening", metadata: [
             "address": "\(address)", "io_backend": "\(configuration.socket.backend.rawValue)",
-            "lanes": "\(configuration.socket.laneCount)",
+            "lanes": "\(configuration.socket.laneCount)", "tls": "\(configuration.socket.tls != nil)",
         ])
         return address
+    }
+
+    /// New connections get `context` (a reloaded certificate); open ones keep theirs. Any thread.
+    public func replaceTLSContext(_ context: TLSContext) {
+        sockets.replaceTLSContext(context)
     }
 
     /// Closes the listener(s); open connections keep being served.

@@ -19,9 +19,9 @@ final class APIKeyStore: Sendable {
     let path: String?
     private let entries = Lock<[APIKeyEntry]>([])
     private let fileState = Lock<FileIdentity?>(nil)
+    private let timer = PollTimer()
     private let logger: Logger
     private let metrics: KelpieMetrics
-    private let timer = Lock<TimerHolder>(TimerHolder())
 
     /// Opens the store; with a path, the file must load now (a bad key file stops start-up).
     init(path: String?, logger: Logger, metrics: KelpieMetrics) throws(APIKeyFile.LoadError) {
@@ -74,23 +74,16 @@ final class APIKeyStore: Sendable {
     /// Kubernetes Secret update swaps a symlink, which changes the inode `stat` sees.
     func watch(every interval: Duration) {
         guard path != nil else { return }
-        let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "kelpie.keys"))
-        source.schedule(deadline: .now() + interval.dispatchInterval, repeating: interval.dispatchInterval)
-        source.setEventHandler { [weak self] in
+        timer.start(label: "kelpie.keys", every: interval) { [weak self] in
             guard let self, let path = self.path else { return }
             let current = FileIdentity(path: path)
             let changed = self.fileState.withLock { $0 != current }
             if changed { self.reload() }
         }
-        source.resume()
-        timer.withLock { $0.source = source }
     }
 
     func stopWatching() {
-        timer.withLock { holder in
-            holder.source?.cancel()
-            holder.source = nil
-        }
+        timer.stop()
     }
 
     private func load() throws(APIKeyFile.LoadError) {
@@ -128,11 +121,6 @@ final class APIKeyStore: Sendable {
             if bytes.count > 16 << 20 { errno = EFBIG; return nil }
         }
     }
-}
-
-/// Holds the poll timer; only touched under the store's lock.
-private final class TimerHolder: @unchecked Sendable {  // unchecked: the DispatchSourceTimer is only touched under the store's lock
-    var source: (any DispatchSourceTimer)?
 }
 
 /// What identifies a file's content cheaply: inode, size and modification time.

@@ -49,12 +49,26 @@ public struct AppConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(20)
     /// `/healthz` fails when a loop has not turned for this long.
     public var livenessStallThreshold: Duration = .seconds(10)
+    /// TLS: PEM certificate chain and private key (both or neither; neither serves plain HTTP). Reloaded
+    /// on change (polled every `tlsReloadInterval`) and on SIGHUP; new connections get the new pair.
+    public var tlsCertificatePath: String?
+    public var tlsPrivateKeyPath: String?
+    /// A connection that has not completed its TLS handshake this long after accept is closed.
+    public var tlsHandshakeTimeout: Duration = .seconds(10)
+    public var tlsReloadInterval: Duration = .seconds(2)
     public var version: String = KelpieVersion.current
 
     public init() {}
 
-    var serverConfiguration: ServerConfiguration {
+    /// The TLS settings, when both files are given.
+    public var tlsConfiguration: TLSConfiguration? {
+        guard let certificate = tlsCertificatePath, let key = tlsPrivateKeyPath else { return nil }
+        return TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key, handshakeTimeout: tlsHandshakeTimeout)
+    }
+
+    func serverConfiguration(tls: TLSContext?) -> ServerConfiguration {
         var socket = SocketServerConfiguration()
+        socket.tls = tls
         socket.host = listen.host
         socket.port = listen.port
         socket.backend = ioBackend
@@ -104,6 +118,9 @@ public struct AppConfiguration: Sendable {
         }
         try require(kafkaBatchEvents >= 1, "kafka-batch-events", "is \(kafkaBatchEvents); expected a whole number, 1 or more")
         try require(sinkTimeout > .zero, "sink-timeout", "is \(sinkTimeout); expected a positive duration")
+        try require((tlsCertificatePath == nil) == (tlsPrivateKeyPath == nil), tlsCertificatePath == nil ? "tls-key" : "tls-cert",
+                    "is given alone; expected \(SettingName.both("tls-cert")) and \(SettingName.both("tls-key")) together (TLS) or neither (plain HTTP)")
+        try require(tlsHandshakeTimeout > .zero, "tls-handshake-timeout", "is \(tlsHandshakeTimeout); expected a positive duration")
     }
 }
 

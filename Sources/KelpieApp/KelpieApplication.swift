@@ -19,11 +19,21 @@ public final class KelpieApplication: Sendable {
     /// Internal, not private: the documentation tests list its routes.
     let server: Server
     private let keys: APIKeyStore
+    private let tlsReloader: TLSCertificateReloader?
     /// nil when the spool is the sink.
     private let sink: (any Sink)?
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
+        // First, so a bad certificate stops start-up before anything is opened.
+        var tlsContext: TLSContext?
+        if let tls = configuration.tlsConfiguration {
+            do {
+                tlsContext = try TLSContext(configuration: tls)
+            } catch {
+                throw Self.configurationError(error)
+            }
+        }
         self.configuration = configuration
         self.logger = logger
         let metrics = metrics ?? KelpieMetrics(version: configuration.version)
@@ -78,11 +88,14 @@ public final class KelpieApplication: Sendable {
         )
         let router = Router(CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes)
         let server = Server(
-            configuration: configuration.serverConfiguration, router: router, observer: metrics,
-            logger: logger
+            configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
+            tlsObserver: metrics, logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
+        tlsReloader = configuration.tlsConfiguration.map { tls in
+            TLSCertificateReloader(configuration: tls, logger: logger, metrics: metrics) { server.replaceTLSContext($0) }
+        }
     }
 
     /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
@@ -90,6 +103,7 @@ public final class KelpieApplication: Sendable {
     public func start() throws -> SocketAddress {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
+        tlsReloader?.watch(every: configuration.tlsReloadInterval)
         let address = try server.start()
         readiness.setListening(true)
         logger.info("ready", metadata: [
@@ -109,6 +123,29 @@ public final class KelpieApplication: Sendable {
     @discardableResult
     public func reloadKeys() -> Bool {
         keys.path == nil ? true : keys.reload()
+    }
+
+    /// Re-reads the TLS certificate and key now (the executable calls this on SIGHUP). False when they
+    /// failed to load and the previous pair stays in force; true without TLS.
+    @discardableResult
+    public func reloadTLSCertificate() -> Bool {
+        tlsReloader?.reload() ?? true
+    }
+
+    /// A start-up error that names the setting to fix.
+    static func configurationError(_ error: TLSError) -> ConfigurationError {
+        switch error {
+        case .certificate(let path, let reason):
+            ConfigurationError("\(SettingName.both("tls-cert")): cannot load the certificate chain from '\(path)': \(reason)", setting: "tls-cert")
+        case .privateKey(let path, let reason):
+            ConfigurationError("\(SettingName.both("tls-key")): cannot load the private key from '\(path)': \(reason)", setting: "tls-key")
+        case .keyMismatch(let certificate, let key):
+            ConfigurationError(
+                "\(SettingName.both("tls-key")): the private key '\(key)' does not match the certificate '\(certificate)' (--tls-cert)",
+                setting: "tls-key")
+        case .setup(let reason):
+            ConfigurationError("TLS: \(reason)", setting: "tls-cert")
+        }
     }
 
     /// The graceful sequence: readiness 503 → keep serving for the drain delay → stop accepting → let
@@ -136,6 +173,7 @@ public final class KelpieApplication: Sendable {
         }
         sink?.close()
         keys.stopWatching()
+        tlsReloader?.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }
 }

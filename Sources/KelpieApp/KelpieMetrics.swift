@@ -1,3 +1,4 @@
+public import DispatchSockets
 import Locking
 public import HTTP1
 public import HTTPServer
@@ -7,7 +8,7 @@ public import Prometheus
 /// Every metric Kelpie exports, defined once at start-up with help text and fixed label names, so a
 /// mistake traps at boot (the Prometheus registry's rule) rather than mid-traffic. The catalogue is
 /// documented in docs/metrics.md.
-public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable {
+public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
 
     // HTTP
@@ -48,6 +49,12 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
     // Keys
     let keyReloads: Counter
     let keyReloadErrors: Counter
+
+    // TLS
+    private let tlsHandshakes: [String: Counter]
+    private let tlsSessions = Lock<[TLSSessionKey: Counter]>([:])
+    let tlsCertificateReloads: Counter
+    let tlsCertificateReloadErrors: Counter
 
     // Process
     let ready: Gauge
@@ -105,6 +112,14 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         sinkReachable = registry.makeGauge(descriptor: Self.name("sink", "reachable", "", "1 unless the sink reports it cannot deliver."))
         keyReloads = registry.makeCounter(descriptor: Self.name("keys", "reloads", "total", "Successful reloads of the API key file."))
         keyReloadErrors = registry.makeCounter(descriptor: Self.name("keys", "reload_errors", "total", "Failed reloads of the API key file; the previous keys stayed in force."))
+        tlsHandshakes = Dictionary(uniqueKeysWithValues: Self.tlsHandshakeResults.map { result in
+            (result, registry.makeCounter(
+                descriptor: Self.name("tls", "handshakes", "total", "TLS handshakes, by how they ended: completed, failed (protocol error, plaintext, version, ALPN), timed_out, peer_closed."),
+                labels: [("result", result)]
+            ))
+        })
+        tlsCertificateReloads = registry.makeCounter(descriptor: Self.name("tls", "certificate_reloads", "total", "Successful reloads of the TLS certificate and key."))
+        tlsCertificateReloadErrors = registry.makeCounter(descriptor: Self.name("tls", "certificate_reload_errors", "total", "Failed reloads of the TLS certificate and key; the previous pair stayed in force."))
         ready = registry.makeGauge(descriptor: Self.name(nil, "ready", "", "1 while /readyz answers 200."))
         draining = registry.makeGauge(descriptor: Self.name(nil, "draining", "", "1 once a graceful shutdown has begun."))
         residentMemory = registry.makeGauge(descriptor: MetricNameDescriptor(
@@ -122,6 +137,12 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+        // Every combination the server can negotiate (TLS 1.2/1.3, ALPN http/1.1 or none, resumed or not).
+        for version in ["TLSv1.2", "TLSv1.3"] {
+            for alpn in ["http/1.1", "none"] {
+                for resumed in [false, true] { _ = tlsSessionCounter(TLSSessionKey(version: version, alpn: alpn, resumed: resumed)) }
+            }
+        }
     }
 
     static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -178,6 +199,44 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
 
     public func connectionClosed() {
         openConnections.decrement()
+    }
+
+    // MARK: TLSObserver
+
+    static let tlsHandshakeResults = ["completed", "failed", "timed_out", "peer_closed"]
+
+    struct TLSSessionKey: Hashable {
+        var version: String
+        var alpn: String
+        var resumed: Bool
+    }
+
+    public func tlsHandshakeFinished(_ outcome: TLSHandshakeOutcome) {
+        let result: String
+        switch outcome {
+        case .completed(let info):
+            result = "completed"
+            // Values are bounded by the server: TLS 1.2/1.3 only, ALPN from its own list.
+            tlsSessionCounter(TLSSessionKey(
+                version: info.protocolVersion, alpn: info.applicationProtocol ?? "none", resumed: info.isResumed
+            )).increment()
+        case .failed: result = "failed"
+        case .timedOut: result = "timed_out"
+        case .peerClosed: result = "peer_closed"
+        }
+        tlsHandshakes[result]?.increment()
+    }
+
+    private func tlsSessionCounter(_ key: TLSSessionKey) -> Counter {
+        tlsSessions.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(
+                descriptor: Self.name("tls", "sessions", "total", "Completed TLS handshakes, by protocol version, negotiated ALPN protocol (none: the client offered none) and whether the session was resumed."),
+                labels: [("version", key.version), ("alpn", key.alpn), ("resumed", String(key.resumed))]
+            )
+            counters[key] = made
+            return made
+        }
     }
 
     // MARK: PipelineObserver

@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             Every option can also be set through the environment variable named in its help; a flag wins over \
             the variable. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB. Without --keys any \
             non-empty API key is accepted.
-            Exit statuses: 65 a value not in its form, 66 key file unreadable or invalid, 69 cannot listen, \
+            Exit statuses: 65 a value not in its form, 66 key file or TLS certificate/key unreadable or invalid, 69 cannot listen, \
             73 data directory unusable, 78 settings that contradict each other (docs/configuration.md).
             """
     )
@@ -82,6 +82,12 @@ struct Serve: AsyncParsableCommand {
     var keys: String?
     @Option(parsing: .unconditional, help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
     var maxEventBodyBytes: String?
+    @Option(parsing: .unconditional, help: "TLS certificate chain (PEM, server certificate first); needs --tls-key. Reloaded on change and on SIGHUP. Env: KELPIE_TLS_CERT. Default: none (plain HTTP).")
+    var tlsCert: String?
+    @Option(parsing: .unconditional, help: "TLS private key (PEM, unencrypted) of --tls-cert. Env: KELPIE_TLS_KEY.")
+    var tlsKey: String?
+    @Option(parsing: .unconditional, help: "Time a client has to complete the TLS handshake after connecting. Env: KELPIE_TLS_HANDSHAKE_TIMEOUT. Default 10s.")
+    var tlsHandshakeTimeout: String?
     @Option(parsing: .unconditional, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -111,7 +117,10 @@ struct Serve: AsyncParsableCommand {
             failure.printToStandardError()
             throw ExitCode(failure.kind.rawValue)
         }
-        let reloads = ReloadSignal { app.reloadKeys() }
+        let reloads = ReloadSignal {
+            app.reloadKeys()
+            app.reloadTLSCertificate()
+        }
         let signal = await shutdown.wait()
         reloads.cancel()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
@@ -165,6 +174,9 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(drainIdleTimeout, "drain-idle-timeout", expected: time, duration) { config.timeouts.drainIdleTimeout = v }
         if let path = settings.text(keys, "keys") { config.keysPath = path }
         if let v = try settings.parse(maxEventBodyBytes, "max-event-body-bytes", expected: size, bytes) { config.maxEventBodyBytes = v }
+        if let path = settings.text(tlsCert, "tls-cert") { config.tlsCertificatePath = path }
+        if let path = settings.text(tlsKey, "tls-key") { config.tlsPrivateKeyPath = path }
+        if let v = try settings.parse(tlsHandshakeTimeout, "tls-handshake-timeout", expected: time, duration) { config.tlsHandshakeTimeout = v }
         let level = try settings.parse(
             logLevel, "log-level", expected: "trace, debug, info, notice, warning, error or critical", { Logger.Level(rawValue: $0) }
         ) ?? .info
@@ -181,6 +193,8 @@ struct Serve: AsyncParsableCommand {
         switch error {
         case let error as ConfigurationError where error.setting == "keys":
             return StartupFailure(.unreadableInput, "\(error.description). Fix the file, or leave --keys / KELPIE_KEYS unset to run open.")
+        case let error as ConfigurationError where error.setting == "tls-cert" || error.setting == "tls-key":
+            return StartupFailure(.unreadableInput, "\(error.description). Give a PEM certificate chain and its unencrypted PEM private key, or neither for plain HTTP.")
         case let error as ConfigurationError:
             return StartupFailure(.inconsistentSettings, error.description)
         case let error as WALIOError:

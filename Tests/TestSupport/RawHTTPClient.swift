@@ -36,6 +36,8 @@ public final class RawHTTPClient {
 
     public let fd: Int32
     private var buffer: [UInt8] = []
+    /// Set by ``startTLS(caCertificatePath:)``: every byte then goes through it.
+    public private(set) var tls: TLSClientSession?
 
     /// Connects to 127.0.0.1 (or ::1 with `ipv6`) on `port`; reads time out after `timeoutSeconds`.
     public init(port: UInt16, ipv6: Bool = false, timeoutSeconds: Int = 10) throws {
@@ -69,9 +71,21 @@ public final class RawHTTPClient {
         }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit {
+        tls = nil
+        Glibc.close(fd)
+    }
+
+    /// Performs the TLS handshake (ALPN http/1.1); requests and responses then travel through it.
+    public func startTLS(caCertificatePath: String? = nil) throws {
+        tls = try TLSClientSession(fileDescriptor: fd, caCertificatePath: caCertificatePath)
+    }
 
     public func send(_ bytes: [UInt8]) throws {
+        if let tls {
+            try tls.send(bytes)
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -167,6 +181,16 @@ public final class RawHTTPClient {
     }
 
     private func readChunk() throws -> [UInt8] {
+        if let tls {
+            let chunk: [UInt8]
+            do {
+                chunk = try tls.receive()
+            } catch {
+                throw ClientError.timeout
+            }
+            if chunk.isEmpty { throw ClientError.closed }
+            return chunk
+        }
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

@@ -32,12 +32,13 @@ func withServer(
     host: String = "127.0.0.1",
     script: HandlerScript = .echo,
     configure: (inout SocketServerConfiguration) -> Void = { _ in },
+    tlsObserver: (any TLSObserver)? = nil,
     _ body: (RunningServer) async throws -> Void
 ) async throws {
     var configuration = SocketServerConfiguration(host: host, port: 0, backend: backend, laneCount: 2)
     configure(&configuration)
     let events = ServerEvents()
-    let server = SocketServer(configuration: configuration) { _ in ScriptedHandler(events: events, script: script) }
+    let server = SocketServer(configuration: configuration, tlsObserver: tlsObserver) { _ in ScriptedHandler(events: events, script: script) }
     let address = try server.start()
     let leakCheck = DescriptorLeakCheck(server: server, port: address.port)
     var bodyError: (any Error)?
