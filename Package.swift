@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way:
-// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie.
+// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → RelaySink → KelpieApp → kelpie.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -51,12 +52,17 @@ let package = Package(
             dependencies: ["Ingest", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(
+            name: "RelaySink",
+            dependencies: ["Pipeline", "CCurl", "CZstd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
 
         // MARK: composition root and executables
         .target(
             name: "KelpieApp",
             dependencies: [
-                "HTTPServer", "Ingest", "Pipeline", "CYAML",
+                "HTTPServer", "Ingest", "Pipeline", "RelaySink", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -96,6 +102,12 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Ingest", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RelaySinkTests",
+            dependencies: ["RelaySink", "Pipeline", "HTTPServer", "HTTP1", "CZstd", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict

@@ -41,6 +41,8 @@ public struct AppConfiguration: Sendable {
     /// `/healthz` fails when a loop has not turned for this long.
     public var livenessStallThreshold: Duration = .seconds(10)
     public var version: String = KelpieVersion.current
+    /// `--sink http`: where and how events are relayed upstream (docs/relay.md).
+    public var upstream = UpstreamSettings()
 
     public init() {}
 
@@ -84,6 +86,15 @@ public struct AppConfiguration: Sendable {
         try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
         try require(!dataDirectory.isEmpty, "data-dir must not be empty")
         try require(sinkTimeout > .zero, "sink-timeout must be positive")
+        if sink == .http {
+            try require(upstream.url != nil, "--sink http needs --upstream-url")
+            try require(upstream.keyFile == nil || upstream.key == nil,
+                        "give the upstream key once: --upstream-key-file or KELPIE_UPSTREAM_KEY, not both")
+            try require(upstream.keyFile != nil || upstream.key != nil,
+                        "--sink http needs --upstream-key-file or KELPIE_UPSTREAM_KEY")
+            // The key itself is read at start; check everything else now with a stand-in.
+            if let problem = upstream.relayConfiguration(key: "stand-in").problem { throw ConfigurationError(problem) }
+        }
     }
 }
 

@@ -18,11 +18,15 @@ final class HealthRoutes: Sendable {
     private let laneHeartbeats: @Sendable () -> [ContinuousClock.Instant]
     private let livenessStallThreshold: Duration
     private let queueCapacityBytes: Int
+    /// A readiness reason the sink gives while it cannot deliver for a reason more traffic makes no better
+    /// (`upstream_unauthorized`), nil otherwise.
+    private let sinkRefusal: @Sendable () -> String?
 
     init(
         state: AppState, pipeline: EventPipeline, metrics: KelpieMetrics,
         laneHeartbeats: @escaping @Sendable () -> [ContinuousClock.Instant],
-        livenessStallThreshold: Duration, queueCapacityBytes: Int
+        livenessStallThreshold: Duration, queueCapacityBytes: Int,
+        sinkRefusal: @escaping @Sendable () -> String? = { nil }
     ) {
         self.state = state
         self.pipeline = pipeline
@@ -30,6 +34,7 @@ final class HealthRoutes: Sendable {
         self.laneHeartbeats = laneHeartbeats
         self.livenessStallThreshold = livenessStallThreshold
         self.queueCapacityBytes = queueCapacityBytes
+        self.sinkRefusal = sinkRefusal
     }
 
     var routes: [Route] {
@@ -61,6 +66,7 @@ final class HealthRoutes: Sendable {
         if !state.isListening { reasons.append("not_listening") }
         if state.isDraining { reasons.append("draining") }
         if pipeline.isSaturated { reasons.append("queue_saturated") }
+        if let refusal = sinkRefusal() { reasons.append(refusal) }
         return reasons
     }
 

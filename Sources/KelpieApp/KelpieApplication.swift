@@ -3,6 +3,7 @@ import HTTPServer
 import Ingest
 public import Logging
 import Pipeline
+import RelaySink
 
 /// The composition root: builds the pipeline, the routes and the HTTP server from one
 /// ``AppConfiguration``, starts them, and runs the graceful shutdown sequence. A library so tests run the
@@ -15,6 +16,8 @@ public final class KelpieApplication: Sendable {
     private let pipeline: EventPipeline
     private let server: Server
     private let keys: APIKeyStore
+    /// `--sink http` only; closed after the pipeline has stopped.
+    private let relay: RelaySink?
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
@@ -25,9 +28,12 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
+        let relay = configuration.sink == .http ? try Self.makeRelay(configuration, metrics: metrics, logger: logger) : nil
+        self.relay = relay
         let sink: (any Sink)? = switch configuration.sink {
         case .spool: nil
         case .null: NullSink()
+        case .http: relay
         }
         metrics.registerSink(sink?.name ?? "spool")
         let pipeline = try EventPipeline(
@@ -63,7 +69,8 @@ public final class KelpieApplication: Sendable {
             state: state, pipeline: pipeline, metrics: metrics,
             laneHeartbeats: { serverBox.server?.laneHeartbeats() ?? [] },
             livenessStallThreshold: configuration.livenessStallThreshold,
-            queueCapacityBytes: configuration.maxQueuedBytes
+            queueCapacityBytes: configuration.maxQueuedBytes,
+            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil }
         )
         let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
         let server = Server(
@@ -72,6 +79,29 @@ public final class KelpieApplication: Sendable {
         )
         serverBox.server = server
         self.server = server
+    }
+
+    /// The relay sink of `--sink http`, with the key read from `--upstream-key-file` or `KELPIE_UPSTREAM_KEY`.
+    private static func makeRelay(
+        _ configuration: AppConfiguration, metrics: KelpieMetrics, logger: Logger
+    ) throws(ConfigurationError) -> RelaySink {
+        let key: String
+        if let path = configuration.upstream.keyFile {
+            guard let bytes = APIKeyStore.readFile(path) else {
+                throw ConfigurationError("cannot read the upstream key file \(path)")
+            }
+            key = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        } else {
+            key = configuration.upstream.key?.trimmingWhitespace() ?? ""
+        }
+        var relayConfiguration = configuration.upstream.relayConfiguration(key: key)
+        relayConfiguration.userAgent = "kelpie/\(configuration.version)"
+        metrics.registerRelay()
+        do {
+            return try RelaySink(configuration: relayConfiguration, observer: metrics, logger: logger)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
     }
 
     /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
@@ -126,6 +156,7 @@ public final class KelpieApplication: Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             server.shutdown { done.resume() }
         }
+        relay?.close()
         keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }

@@ -4,4 +4,6 @@ public enum SinkKind: String, Sendable, CaseIterable {
     case spool
     /// Counts and discards; for measuring the server without storage.
     case null
+    /// Relays to a Honeycomb-compatible API (`--upstream-url`), e.g. another Kelpie.
+    case http
 }

@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
-    @Option(help: "Where events go: spool (WAL files under --data-dir) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    @Option(help: "Where events go: spool (WAL files under --data-dir), null (count and discard) or http (relay to --upstream-url). Env: KELPIE_SINK. Default spool.")
     var sink: String?
     @Option(help: "With --ack delivered, answer 503 when the sink has not confirmed within this. Env: KELPIE_SINK_TIMEOUT. Default 10s.")
     var sinkTimeout: String?
@@ -64,6 +64,20 @@ struct Serve: AsyncParsableCommand {
     var keys: String?
     @Option(help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
     var maxEventBodyBytes: String?
+    @Option(help: "--sink http: base URL of the Honeycomb-compatible API to relay to (e.g. https://api.honeycomb.io or another Kelpie). Env: KELPIE_UPSTREAM_URL.")
+    var upstreamURL: String?
+    @Option(help: "--sink http: file holding the upstream API key (or set KELPIE_UPSTREAM_KEY instead). Env: KELPIE_UPSTREAM_KEY_FILE.")
+    var upstreamKeyFile: String?
+    @Option(help: "--sink http: most events in one upstream batch. Env: KELPIE_UPSTREAM_BATCH_EVENTS. Default 1000.")
+    var upstreamBatchEvents: Int?
+    @Option(help: "--sink http: most bytes of one uncompressed upstream batch, at most 5000000. Env: KELPIE_UPSTREAM_BATCH_BYTES. Default 5000000.")
+    var upstreamBatchBytes: String?
+    @Option(help: "--sink http: longest a partly filled batch waits while other requests are in flight. Env: KELPIE_UPSTREAM_LINGER. Default 100ms.")
+    var upstreamLinger: String?
+    @Option(help: "--sink http: most upstream requests (and connections) at once. Env: KELPIE_UPSTREAM_MAX_IN_FLIGHT. Default 4.")
+    var upstreamMaxInFlight: Int?
+    @Option(help: "--sink http: bound on one upstream request, connect included. Env: KELPIE_UPSTREAM_TIMEOUT. Default 10s.")
+    var upstreamTimeout: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -105,6 +119,14 @@ struct Serve: AsyncParsableCommand {
         if let v = try parse(shutdownTimeout, "KELPIE_SHUTDOWN_TIMEOUT", "duration", duration) { config.shutdownTimeout = v }
         if let path = value(keys, "KELPIE_KEYS") { config.keysPath = path }
         if let v = try parse(maxEventBodyBytes, "KELPIE_MAX_EVENT_BODY_BYTES", "size", bytes) { config.maxEventBodyBytes = v }
+        if let url = value(upstreamURL, "KELPIE_UPSTREAM_URL") { config.upstream.url = url }
+        if let path = value(upstreamKeyFile, "KELPIE_UPSTREAM_KEY_FILE") { config.upstream.keyFile = path }
+        if let key = environment["KELPIE_UPSTREAM_KEY"] { config.upstream.key = key }
+        if let v = try parse(upstreamBatchEvents.map(String.init), "KELPIE_UPSTREAM_BATCH_EVENTS", "count", { Int($0) }) { config.upstream.batchEvents = v }
+        if let v = try parse(upstreamBatchBytes, "KELPIE_UPSTREAM_BATCH_BYTES", "size", bytes) { config.upstream.batchBytes = v }
+        if let v = try parse(upstreamLinger, "KELPIE_UPSTREAM_LINGER", "duration", duration) { config.upstream.linger = v }
+        if let v = try parse(upstreamMaxInFlight.map(String.init), "KELPIE_UPSTREAM_MAX_IN_FLIGHT", "count", { Int($0) }) { config.upstream.maxInFlight = v }
+        if let v = try parse(upstreamTimeout, "KELPIE_UPSTREAM_TIMEOUT", "duration", duration) { config.upstream.timeout = v }
         let level = try parse(logLevel, "KELPIE_LOG_LEVEL", "log level", { Logger.Level(rawValue: $0) }) ?? .info
         do {
             try config.validate()
