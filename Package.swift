@@ -93,7 +93,11 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: ["HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport", swiftSettings: strict
+        ),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
@@ -104,8 +108,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Ingest", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RelaySinkTests",
-            dependencies: ["RelaySink", "Pipeline", "HTTPServer", "HTTP1", "CZstd", "TestSupport",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RelaySink", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -148,14 +148,11 @@ struct RelayBatcher {
         }
     }
 
-    /// Every block not yet reported, removed; for closing.
-    mutating func abandonAll() -> [UInt64] {
-        defer {
-            blocks.removeAll()
-            open.removeAll()
-            ready.removeAll()
-        }
-        return Array(blocks.keys)
+    /// Forgets every block, batch and request; for closing (the caller reports the blocks).
+    mutating func removeAll() {
+        blocks.removeAll()
+        open.removeAll()
+        ready.removeAll()
     }
 
     private mutating func seal(_ key: [UInt8]) {

@@ -142,11 +142,11 @@ public final class RelaySink: Sink, @unchecked Sendable {
                 defer { state.inbox.removeAll(keepingCapacity: true) }
                 return (state.inbox, state.closing)
             }
+            for item in inbound { completions[item.id] = item.completion }
             if closing { break }
             let now = clock.now
             var immediate: [(id: UInt64, outcome: SinkOutcome)] = []
             for item in inbound {
-                completions[item.id] = item.completion
                 if let outcome = batcher.add(item.block, id: item.id, now: now) { immediate.append((item.id, outcome)) }
             }
             report(immediate)
@@ -197,13 +197,9 @@ public final class RelaySink: Sink, @unchecked Sendable {
         }
         transfers.removeAll()
         for handle in idleHandles { curl_easy_cleanup(handle) }
-        let leftover = shared.withLock { state -> [Inbound] in
-            defer { state.inbox.removeAll() }
-            return state.inbox
-        }
-        for item in leftover { completions[item.id] = item.completion }
-        let abandoned = Set(batcher.abandonAll()).union(leftover.map(\.id))
-        report(abandoned.map { ($0, SinkOutcome.failed(reason: "closed")) })
+        // `closing` is set under the same lock deliver() appends under, so the inbox was empty after the last take.
+        batcher.removeAll()
+        report(completions.keys.map { ($0, SinkOutcome.failed(reason: "closed")) })
         ZSTD_freeCCtx(compressor)
         curl_multi_cleanup(multi)
         curl_slist_free_all(headers)
