@@ -31,6 +31,8 @@ public final class ScriptedUpstream: Sendable {
 
     private struct State {
         var mode: Mode = .accept
+        /// One-shot answers, used in order before `mode`.
+        var next: [Mode] = []
         var received: [Received] = []
     }
 
@@ -60,6 +62,9 @@ public final class ScriptedUpstream: Sendable {
 
     public func setMode(_ mode: Mode) { state.withLock { $0.mode = mode } }
 
+    /// Answers the next requests with `modes`, one each, then goes back to the standing mode.
+    public func answerNext(_ modes: Mode...) { state.withLock { $0.next += modes } }
+
     /// Every request received so far, in arrival order.
     public var received: [Received] { state.withLock { $0.received } }
 
@@ -82,7 +87,7 @@ public final class ScriptedUpstream: Sendable {
         let items = (try? JSONSerialization.jsonObject(with: Data(body)) as? [Any]).map { array in
             array.map { canonicalJSON($0) }
         } ?? []
-        let mode = state.withLock { $0.mode }
+        let mode = state.withLock { $0.next.isEmpty ? $0.mode : $0.next.removeFirst() }
         let response: HTTPResponse
         switch mode {
         case .accept:
