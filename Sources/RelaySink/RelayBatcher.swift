@@ -6,7 +6,7 @@ import Pipeline
 ///
 /// A batch is ready when it holds ``RelayConfiguration/batchEvents`` events or one more would pass
 /// ``RelayConfiguration/batchBytes``, when its first event has waited ``RelayConfiguration/linger``, or at
-/// once when nothing is in flight or waiting (an idle pipe sends without lingering). A block is reported
+/// once while fewer than `maxInFlight` requests are in flight or waiting (a free slot sends, not lingers). A block is reported
 /// when every request carrying one of its events has finished: failed if any of them failed, else delivered
 /// with the events the upstream rejected.
 struct RelayBatcher {
@@ -88,10 +88,13 @@ struct RelayBatcher {
         return nil
     }
 
-    /// Seals batches that lingered long enough, or all of them when the pipe is idle.
-    mutating func sealDue(now: ContinuousClock.Instant) {
-        let idle = requestsInFlight == 0 && ready.isEmpty
-        for (key, batch) in open where idle || now - batch.openedAt >= linger {
+    /// Seals batches that lingered long enough, and more while a request slot (of `maxInFlight`) would
+    /// otherwise stay free: lingering only pays while every slot is busy.
+    mutating func sealDue(now: ContinuousClock.Instant, maxInFlight: Int) {
+        for (key, batch) in open where now - batch.openedAt >= linger {
+            seal(key)
+        }
+        for key in Array(open.keys) where requestsInFlight + ready.count < maxInFlight {
             seal(key)
         }
     }

@@ -73,15 +73,15 @@ public final class RelaySink: Sink, @unchecked Sendable {
     }
 
     public func deliver(_ block: SinkBlock, completion: @escaping @Sendable (SinkOutcome) -> Void) {
-        let taken = shared.withLock { state -> Bool in
+        shared.withLock { state in
             // After close the block is abandoned: the pipeline counts what its stop deadline left behind.
-            guard !state.closing else { return false }
+            guard !state.closing else { return }
             state.inbox.append(Inbound(id: state.nextID, block: block, completion: completion))
             state.nextID += 1
             state.unreported += 1
-            return true
+            // Under the lock: the loop frees the multi handle only after it has seen `closing` under it.
+            curl_multi_wakeup(multi)
         }
-        if taken { curl_multi_wakeup(multi) }
     }
 
     public func flush(timeout: Duration) -> Bool {
@@ -99,11 +99,12 @@ public final class RelaySink: Sink, @unchecked Sendable {
     /// (`closed`), later blocks are abandoned. Waits for the loop to finish; safe to call more than once.
     public func close() {
         let first = shared.withLock { state -> Bool in
-            defer { state.closing = true }
-            return !state.closing
+            guard !state.closing else { return false }
+            state.closing = true
+            curl_multi_wakeup(multi)
+            return true
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
         stopped.wait()
     }
 
@@ -150,7 +151,7 @@ public final class RelaySink: Sink, @unchecked Sendable {
                 if let outcome = batcher.add(item.block, id: item.id, now: now) { immediate.append((item.id, outcome)) }
             }
             report(immediate)
-            batcher.sealDue(now: now)
+            batcher.sealDue(now: now, maxInFlight: configuration.maxInFlight)
             if now >= holdUntil {
                 for request in batcher.takeReady(limit: configuration.maxInFlight) {
                     let handle = idleHandles.popLast() ?? curl_easy_init()

@@ -65,16 +65,16 @@ import Testing
             Self.line("a", #"{"i":3}"#),
         ])
         #expect(batcher.add(block, id: 7, now: now) == nil)
-        // "a" reached two events: sealed. "b" and the second "a" wait (linger 60 s) while a request is due.
-        let first = batcher.takeReady(limit: 4)
+        // "a" reached two events: sealed. "b" and the second "a" wait (linger 60 s) while the only slot is taken.
+        let first = batcher.takeReady(limit: 1)
         #expect(first.map(\.dataset) == ["a"])
         #expect(first[0].items == [.init(block: 7, event: 0), .init(block: 7, event: 2)])
         #expect(String(decoding: first[0].body, as: UTF8.self).hasPrefix(#"[{"time":"#))
-        batcher.sealDue(now: now)
-        #expect(batcher.takeReady(limit: 4).isEmpty, "one request in flight: the rest lingers")
+        batcher.sealDue(now: now, maxInFlight: 1)
+        #expect(batcher.takeReady(limit: 1).isEmpty, "the one slot is in flight: the rest lingers")
         #expect(batcher.finished(first[0], verdict: .perEvent([202, 400])).isEmpty, "block 7 still has events out")
-        // Nothing in flight now: an idle pipe seals at once.
-        batcher.sealDue(now: now)
+        // Slots are free: what is open is sealed at once, one batch per free slot, without the linger.
+        batcher.sealDue(now: now, maxInFlight: 2)
         let rest = batcher.takeReady(limit: 4)
         #expect(Set(rest.map(\.dataset)) == ["a", "b"])
         var outcomes: [(id: UInt64, outcome: SinkOutcome)] = []
@@ -102,7 +102,7 @@ import Testing
         let big = String(repeating: "x", count: 60)
         let block = Self.block((0..<4).map { _ in Self.line("a", #"{"p":"\#(big)"}"#) })
         _ = batcher.add(block, id: 2, now: .now)
-        batcher.sealDue(now: .now)
+        batcher.sealDue(now: .now, maxInFlight: 10)
         let requests = batcher.takeReady(limit: 10)
         #expect(requests.count == 4, "each item is ~110 bytes: two do not fit in 200")
         #expect(requests.allSatisfy { $0.body.count <= 200 })
