@@ -36,9 +36,15 @@ public final class KelpieApplication: Sendable {
         case .http: relay
         }
         metrics.registerSink(sink?.name ?? "spool")
-        let pipeline = try EventPipeline(
-            configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
-        )
+        let pipeline: EventPipeline
+        do {
+            pipeline = try EventPipeline(
+                configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
+            )
+        } catch {
+            relay?.close() // its thread would otherwise outlive the failed start
+            throw error
+        }
         self.pipeline = pipeline
 
         let keys: APIKeyStore

@@ -13,10 +13,8 @@ import Synchronization
 /// libcurl allows from any thread). One loop on the sink's own dispatch queue owns the multi handle, the
 /// batcher and every transfer: it batches, starts requests up to ``RelayConfiguration/maxInFlight``, waits
 /// in `curl_multi_poll`, reads the answers and reports blocks. Completions run on that loop's thread.
+// @unchecked: `multi`/`headers` are touched only on the loop's queue, but for the thread-safe curl_multi_wakeup.
 public final class RelaySink: Sink, @unchecked Sendable {
-    // @unchecked: `multi` and `headers` are used only on the loop's queue, except `curl_multi_wakeup`,
-    // which libcurl documents as thread-safe; everything else shared is in `shared`.
-
     private struct Inbound {
         var id: UInt64
         var block: SinkBlock
