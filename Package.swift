@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
-// Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way:
-// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → RelaySink → KelpieApp → kelpie.
+// Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way (docs/architecture.md):
+// EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit; Locking (the
+// one lock type) ← every library that shares state between threads;
+// C wrappers → DispatchSockets; DispatchSockets + HTTP1 → HTTPServer; C wrappers → Ingest;
+// Pipeline + CCurl → RelaySink;
+// HTTPServer + Ingest + Pipeline + RelaySink → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -18,7 +22,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
@@ -36,25 +39,31 @@ let package = Package(
             linkerSettings: [.linkedLibrary("simdjson")]
         ),
 
+        // MARK: the event model (pure Swift, no C): what decoders produce, the pipeline and sinks consume
+        .target(name: "EventModel", swiftSettings: strict),
+        // The one lock type (pthread mutex, visible to ThreadSanitizer); see Sources/Locking/Lock.swift.
+        .target(name: "Locking", swiftSettings: strict),
+
         // MARK: transport and protocol
-        .target(name: "DispatchSockets", dependencies: ["CSystemShims"], swiftSettings: strict),
-        .target(name: "HTTP1", swiftSettings: strict),
+        .target(name: "DispatchSockets", dependencies: ["CSystemShims", "Locking"], swiftSettings: strict),
+        .target(name: "HTTP1", dependencies: ["EventModel"], swiftSettings: strict),
         .target(
             name: "HTTPServer",
-            dependencies: ["DispatchSockets", "HTTP1", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DispatchSockets", "HTTP1", "EventModel", "Locking", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
 
         // MARK: domain
-        .target(name: "Ingest", dependencies: ["CZlib", "CZstd", "CCrypto", "CSimdJSON"], swiftSettings: strict),
         .target(
-            name: "Pipeline",
-            dependencies: ["Ingest", .product(name: "Logging", package: "swift-log")],
+            name: "Ingest", dependencies: ["EventModel", "Locking", "CZlib", "CZstd", "CCrypto", "CSimdJSON"],
             swiftSettings: strict
         ),
+        .target(name: "Pipeline", dependencies: ["EventModel", "Locking"], swiftSettings: strict),
         .target(
             name: "RelaySink",
-            dependencies: ["Pipeline", "CCurl", "CZstd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Pipeline", "Locking", "CCurl", "CZstd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
@@ -62,9 +71,8 @@ let package = Package(
         .target(
             name: "KelpieApp",
             dependencies: [
-                "HTTPServer", "Ingest", "Pipeline", "RelaySink", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
@@ -72,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "kelpie",
             dependencies: [
-                "KelpieApp", "Pipeline", "DispatchSockets", "Ingest",
+                "KelpieApp", "Pipeline", "DispatchSockets", "Ingest", "EventModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,7 +89,7 @@ let package = Package(
         .target(
             name: "LoadKit",
             dependencies: [
-                "Ingest", "CSystemShims", "CZlib", "CZstd",
+                "EventModel", "Locking", "CSystemShims", "CZlib", "CZstd",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -98,14 +106,15 @@ let package = Package(
             dependencies: ["HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport", swiftSettings: strict
         ),
-        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "IngestTests", dependencies: ["Ingest", "TestSupport"],
+            name: "IngestTests", dependencies: ["Ingest", "EventModel", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Ingest", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RelaySinkTests",
             dependencies: ["RelaySink", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],

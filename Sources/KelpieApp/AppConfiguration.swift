@@ -72,33 +72,47 @@ public struct AppConfiguration: Sendable {
         return pipeline
     }
 
-    /// Checks relations between settings that each parse fine alone.
+    /// Checks ranges and the relations between settings that each parse fine alone. Every message names the
+    /// flag and its variable, the value and what is expected (docs/configuration.md).
     public func validate() throws(ConfigurationError) {
-        func require(_ condition: Bool, _ message: String) throws(ConfigurationError) {
-            if !condition { throw ConfigurationError(message) }
+        func require(_ condition: Bool, _ name: String, _ message: String) throws(ConfigurationError) {
+            if !condition { throw ConfigurationError("\(SettingName.both(name)) \(message)", setting: name) }
         }
-        try require(maxBodyBytes > 0, "max-body-bytes must be positive")
-        try require(maxDecodedBodyBytes > 0, "max-decoded-bytes must be positive")
-        try require(maxConnections > 0, "max-connections must be positive")
-        try require(maxQueuedBytes >= maxDecodedBodyBytes,
-                    "max-queue-bytes must be at least max-decoded-bytes, or one large request could never be admitted")
-        try require(segmentMaxBytes >= 4096, "segment-max-bytes must be at least 4096")
-        try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
-        try require(!dataDirectory.isEmpty, "data-dir must not be empty")
-        try require(sinkTimeout > .zero, "sink-timeout must be positive")
+        try require(maxBodyBytes > 0, "max-body-bytes", "is 0; expected a positive size")
+        try require(maxDecodedBodyBytes > 0, "max-decoded-bytes", "is 0; expected a positive size")
+        try require(maxEventBodyBytes > 0, "max-event-body-bytes", "is 0; expected a positive size")
+        try require(maxConnections > 0, "max-connections", "is \(maxConnections); expected a whole number, 1 or more")
+        try require(laneCount >= 0, "lanes", "is \(laneCount); expected a whole number, 0 or more (0 = one per CPU)")
+        try require(maxHeaderCount > 0, "max-header-count", "is \(maxHeaderCount); expected a whole number, 1 or more")
+        try require(maxHeaderBytes > 0, "max-header-bytes", "is 0; expected a positive size")
+        try require(maxRequestLineBytes > 0, "max-request-line-bytes", "is 0; expected a positive size")
+        try require(maxQueuedBytes >= maxDecodedBodyBytes, "max-queue-bytes",
+                    "is \(maxQueuedBytes) bytes; expected at least \(SettingName.both("max-decoded-bytes")) (\(maxDecodedBodyBytes) bytes), or one large request could never be admitted")
+        try require(segmentMaxBytes >= 4096, "segment-max-bytes", "is \(segmentMaxBytes) bytes; expected at least 4096")
+        try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes",
+                    "is \(retentionMaxBytes) bytes; expected at least \(SettingName.both("segment-max-bytes")) (\(segmentMaxBytes) bytes)")
+        try require(!dataDirectory.isEmpty, "data-dir", "is empty; expected a directory path")
+        try require(sinkTimeout > .zero, "sink-timeout", "is \(sinkTimeout); expected a positive duration")
         if sink == .http {
-            try require(upstream.url != nil, "--sink http needs --upstream-url")
-            try require(upstream.keyFile == nil || upstream.key == nil,
-                        "give the upstream key once: --upstream-key-file or KELPIE_UPSTREAM_KEY, not both")
-            try require(upstream.keyFile != nil || upstream.key != nil,
-                        "--sink http needs --upstream-key-file or KELPIE_UPSTREAM_KEY")
+            try require(upstream.url != nil, "upstream-url", "is not set; expected the upstream API's base URL with --sink http")
+            try require(upstream.keyFile == nil || upstream.key == nil, "upstream-key-file",
+                        "and KELPIE_UPSTREAM_KEY are both set; expected one of them")
+            try require(upstream.keyFile != nil || upstream.key != nil, "upstream-key-file",
+                        "is not set, nor KELPIE_UPSTREAM_KEY; expected one of them with --sink http")
             // The key itself is read at start; check everything else now with a stand-in.
-            if let problem = upstream.relayConfiguration(key: "stand-in").problem { throw ConfigurationError(problem) }
+            if let problem = upstream.relayConfiguration(key: "stand-in").problem {
+                throw ConfigurationError("\(SettingName.both(problem.setting)) \(problem.message)", setting: problem.setting)
+            }
         }
     }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The setting at fault (`max-queue-bytes`, `keys`), so the executable can pick its exit status.
+    public let setting: String?
+    public init(_ description: String, setting: String? = nil) {
+        self.description = description
+        self.setting = setting
+    }
 }

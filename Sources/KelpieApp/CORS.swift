@@ -12,18 +12,22 @@ enum CORS {
     ].joined(separator: ", ")
     /// Browsers may cache a preflight answer this long (seconds).
     static let maxAgeSeconds = 86_400
+    /// Methods a page can send; on a wrapped path the ones it does not serve answer 405 here, with the
+    /// CORS header, so a browser shows the 405 rather than an opaque CORS failure. Other tokens still get
+    /// the router's plain 405.
+    static let browserMethods: [HTTPMethod] = [.get, .head, .post, .put, .delete, .patch]
 
     /// The routes with the header added to every answer, plus one preflight route per distinct path.
     static func wrap(_ routes: [Route]) -> [Route] {
         var wrapped: [Route] = []
         var methodsByPath: [(String, [HTTPMethod])] = []
         for route in routes {
-            wrapped.append(Route(route.method, route.template) { request, writer in
-                route.handler(request, HTTPResponseWriter.capturing { response in
+            wrapped.append(Route(route.method, route.template) { request in
+                route.handler(request).map { response in
                     var response = response
                     response.headers.append(("Access-Control-Allow-Origin", "*"))
-                    writer.send(response)
-                })
+                    return response
+                }
             })
             if let index = methodsByPath.firstIndex(where: { $0.0 == route.template }) {
                 methodsByPath[index].1.append(route.method)
@@ -33,8 +37,15 @@ enum CORS {
         }
         for (template, methods) in methodsByPath {
             let allow = (methods + [.options]).map(\.rawValue).joined(separator: ", ")
-            wrapped.append(Route(.options, template) { _, writer in
-                writer.send(HTTPResponse(status: .noContent, headers: [
+            for method in browserMethods where !methods.contains(method) {
+                wrapped.append(Route(method, template) { _ in
+                    .now(.jsonError(.methodNotAllowed, "method not allowed", headers: [
+                        ("Allow", allow), ("Access-Control-Allow-Origin", "*"),
+                    ]))
+                })
+            }
+            wrapped.append(Route(.options, template) { _ in
+                .now(HTTPResponse(status: .noContent, headers: [
                     ("Access-Control-Allow-Origin", "*"),
                     ("Access-Control-Allow-Methods", allow),
                     ("Access-Control-Allow-Headers", allowedHeaders),

@@ -34,23 +34,24 @@ public struct RelayConfiguration: Sendable {
         self.apiKey = apiKey
     }
 
-    /// The checks that need no network; nil when the configuration is usable, else what is wrong.
-    public var problem: String? {
+    /// The checks that need no network: nil when the configuration is usable, else the setting at fault
+    /// (as its flag is spelled, without dashes) and what is wrong with it.
+    public var problem: (setting: String, message: String)? {
         let lowered = upstreamURL.lowercased()
         if !(lowered.hasPrefix("http://") || lowered.hasPrefix("https://")) {
-            return "upstream-url must start with http:// or https://"
+            return ("upstream-url", "is '\(upstreamURL)'; expected a URL starting with http:// or https://")
         }
-        if apiKey.isEmpty { return "the upstream key is empty (--upstream-key-file or KELPIE_UPSTREAM_KEY)" }
+        if apiKey.isEmpty { return ("upstream-key-file", "gives an empty upstream key; expected a key") }
         if apiKey.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F }) {
-            return "the upstream key must not contain spaces or control characters"
+            return ("upstream-key-file", "gives a key with spaces or control characters inside; expected one word")
         }
-        if batchEvents < 1 { return "upstream-batch-events must be at least 1" }
+        if batchEvents < 1 { return ("upstream-batch-events", "is \(batchEvents); expected 1 or more") }
         if batchBytes < 1024 || batchBytes > Self.maxBatchBytesLimit {
-            return "upstream-batch-bytes must be between 1KiB and \(Self.maxBatchBytesLimit) bytes"
+            return ("upstream-batch-bytes", "is \(batchBytes) bytes; expected 1024 to \(Self.maxBatchBytesLimit)")
         }
-        if linger < .zero { return "upstream-linger must not be negative" }
-        if maxInFlight < 1 { return "upstream-max-in-flight must be at least 1" }
-        if timeout <= .zero { return "upstream-timeout must be positive" }
+        if linger < .zero { return ("upstream-linger", "is \(linger); expected 0 or more") }
+        if maxInFlight < 1 { return ("upstream-max-in-flight", "is \(maxInFlight); expected 1 or more") }
+        if timeout <= .zero { return ("upstream-timeout", "is \(timeout); expected a positive duration") }
         return nil
     }
 

@@ -3,7 +3,7 @@ import CZstd
 import Dispatch
 public import Logging
 public import Pipeline
-import Synchronization
+import Locking
 
 /// `--sink http`: forwards events to a Honeycomb-compatible API (Honeycomb itself, or another Kelpie) with
 /// `POST {upstream}/1/batch/{dataset}`, zstd-compressed JSON arrays of batch items, over keep-alive
@@ -34,7 +34,7 @@ public final class RelaySink: Sink, @unchecked Sendable {
     public let configuration: RelayConfiguration
     private let observer: (any RelayObserver)?
     private let logger: Logger
-    private let shared = Mutex(Shared())
+    private let shared = Lock(Shared())
     private let queue = DispatchQueue(label: "kelpie.relay.curl", qos: .userInitiated)
     private let reported = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -45,7 +45,7 @@ public final class RelaySink: Sink, @unchecked Sendable {
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     public init(configuration: RelayConfiguration, observer: (any RelayObserver)? = nil, logger: Logger) throws(RelayError) {
-        if let problem = configuration.problem { throw RelayError(problem) }
+        if let problem = configuration.problem { throw RelayError("\(problem.setting) \(problem.message)") }
         _ = Self.globalInit
         guard let multi = curl_multi_init() else { throw RelayError("curl_multi_init failed") }
         var list: UnsafeMutablePointer<curl_slist>?

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// Dataset rules, sample rates, flattening, limits and malformed input for ``OTLPDecoder``.

@@ -50,7 +50,7 @@ public final class ScriptedUpstream: Sendable {
         logger.logLevel = .error
         let box = StateBox()
         let router = Router([
-            Route(.post, "/1/batch/{dataset}") { request, writer in writer.send(box.upstream!.answer(request)) },
+            Route(.post, "/1/batch/{dataset}") { request in .now(box.upstream!.answer(request)) },
         ])
         server = Server(configuration: ServerConfiguration(socket: socket), router: router, logger: logger)
         state.withLock { $0.mode = mode }
@@ -126,16 +126,4 @@ public final class ScriptedUpstream: Sendable {
 private final class StateBox: @unchecked Sendable {
     // @unchecked: written once before the server takes its first request, read-only after.
     var upstream: ScriptedUpstream?
-}
-
-/// Waits until `condition` holds, polling with a deadline; true if it held in time.
-public func eventually(
-    within timeout: Duration = .seconds(10), _ condition: () throws -> Bool
-) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return try condition()
 }
