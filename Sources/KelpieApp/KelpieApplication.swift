@@ -30,6 +30,7 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
+        metrics.registerRelay() // listed (at zero) whatever the sink, so /metrics has one catalogue
         let relay = configuration.sink == .http ? try Self.makeRelay(configuration, metrics: metrics, logger: logger) : nil
         self.relay = relay
         let sink: (any Sink)? = switch configuration.sink {
@@ -109,7 +110,6 @@ public final class KelpieApplication: Sendable {
         }
         var relayConfiguration = configuration.upstream.relayConfiguration(key: key)
         relayConfiguration.userAgent = "kelpie/\(configuration.version)"
-        metrics.registerRelay()
         do {
             return try RelaySink(configuration: relayConfiguration, observer: metrics, logger: logger)
         } catch {
