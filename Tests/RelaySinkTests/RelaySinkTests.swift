@@ -87,6 +87,24 @@ import TestSupport
         #expect(sink.isReachable)
     }
 
+    @Test func aRefusedKeyIsLoggedOncePerChange() async throws {
+        let upstream = try ScriptedUpstream(mode: .status(403, retryAfter: nil))
+        defer { upstream.stop() }
+        let lines = LogLines()
+        var configuration = RelayConfiguration(upstreamURL: upstream.url, apiKey: "k")
+        configuration.linger = .zero
+        let sink = try RelaySink(
+            configuration: configuration, logger: Logger(label: "relay-log") { _ in CapturingLogHandler(into: lines) }
+        )
+        defer { sink.close() }
+        let block = RelayUnitTests.block([RelayUnitTests.line("ds", "{}")])
+        for _ in 0..<3 { #expect(await Self.deliver(sink, block) == .failed(reason: "unauthorized")) }
+        upstream.setMode(.accept)
+        for _ in 0..<2 { #expect(await Self.deliver(sink, block) == .delivered(rejected: [])) }
+        #expect(lines.all.count == 2, "\(lines.all)")
+        #expect(lines.all.first?.contains("refuses our key") == true)
+    }
+
     @Test func refusedConnectionFailsTheBlock() async throws {
         // A port that was just free: start and stop a server on it.
         let probe = try ScriptedUpstream()
@@ -150,4 +168,26 @@ final class RequestCounter: RelayObserver {
         seen.withLock { $0.append(statusClass) }
     }
     var classes: [String] { seen.withLock { $0 } }
+}
+
+/// Keeps the messages logged through it, for counting log lines.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let into: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        into.append(event.message.description)
+    }
 }
