@@ -1,8 +1,9 @@
 # Kelpie container image: everything is assembled at build time, nothing at start-up.
 #
 # Stages:
-#   builder           swift:<ver>-bookworm; builds kelpie and kelpie-load in release mode with the
-#                     Swift runtime linked statically (--static-swift-stdlib).
+#   builder           swift:<ver>-bookworm; builds the pinned librdkafka (scripts/bootstrap.sh rdkafka),
+#                     then kelpie and kelpie-load in release mode with the Swift runtime and librdkafka
+#                     linked statically (--static-swift-stdlib, librdkafka.a).
 #   runtime-base      slim Debian bookworm + only the shared C libraries Kelpie links, a non-root user,
 #                     a data-dir volume. No binary yet.
 #   runtime-prebuilt  runtime-base + binaries taken from the build context (bin/kelpie, bin/kelpie-load)
@@ -21,14 +22,22 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_BASE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS builder
-# Build-time headers for the C libraries Kelpie wraps; versions follow the bookworm suite
+# Build-time headers for the C libraries Kelpie wraps, and what building librdkafka needs (dpkg-dev for
+# dpkg-source, a C toolchain); versions follow the bookworm suite
 # (pinning exact Debian revisions breaks the build on every point release).
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev librdkafka-dev libyaml-dev libcurl4-openssl-dev binutils \
+      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev binutils \
+      dpkg-dev build-essential python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# librdkafka 2.8.0, built from Debian 13's source package into /src/.build-deps/rdkafka as a static
+# archive, exactly as `make build` does on a developer machine (scripts/bootstrap.sh; its own apt
+# configuration, the image's sources untouched). Its own layer: source edits do not rebuild it.
+COPY scripts/bootstrap.sh ./scripts/bootstrap.sh
+RUN bash scripts/bootstrap.sh rdkafka \
+ && rm -rf .build-deps/apt
 # Dependency resolution is its own layer: source edits do not refetch packages.
 # (Package.resolved is not versioned; the glob copies it when the context has one.)
 COPY Package.* ./
@@ -49,13 +58,13 @@ LABEL org.opencontainers.image.title="kelpie" \
       org.opencontainers.image.description="Honeycomb-compatible telemetry ingest server" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
-# Only the shared C libraries the binary links (the Swift runtime is linked statically);
-# libyaml for the --keys file, librdkafka for the Kafka sink, libcurl for the upstream relay sink.
+# Only the shared C libraries the binary links (the Swift runtime and librdkafka are linked
+# statically; librdkafka needs libssl3, libzstd1 and zlib1g); libyaml for the --keys file, libcurl for the upstream relay sink.
 # Versions follow the bookworm suite, see the builder stage for why they are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 zlib1g libzstd1 libsimdjson14 librdkafka1 libyaml-0-2 libcurl4 ca-certificates \
+      libssl3 zlib1g libzstd1 libsimdjson14 libyaml-0-2 libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && groupadd --system --gid 10001 kelpie \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/kelpie --no-create-home \

@@ -4,6 +4,8 @@ SWIFT ?= swift
 # (docs/configuration.md); `make run LISTEN=127.0.0.1:9090 DATA_DIR=/tmp/k` passes flags instead.
 LISTEN ?=
 DATA_DIR ?=
+# The Tansu broker (a Kafka-compatible broker from PyPI) that `scripts/bootstrap.sh test` installs; the Kafka tests start it.
+export KELPIE_TANSU_BIN ?= $(CURDIR)/.build-venv/tansu/bin/tansu-broker
 
 .PHONY: run build release test test-scripts bench bootstrap clean container-test check-deploy
 

@@ -5,11 +5,23 @@
 // C wrappers → DispatchSockets; DispatchSockets + HTTP1 → HTTPServer; C wrappers → Ingest;
 // Pipeline + CCurl → RelaySink;
 // HTTPServer + Ingest + Pipeline + RelaySink → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
+// CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
+// librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// The static librdkafka and, after it (static link order), what it needs. Its own archive name and an
+/// absolute search path, so Debian's librdkafka.so in /usr/lib is never linked instead and a plain
+/// `swift build` needs no environment.
+let rdkafkaLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-L\(Context.packageDirectory)/.build-deps/rdkafka/lib"]),
+    .linkedLibrary("kelpie-rdkafka"),
+    .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("zstd"), .linkedLibrary("z"),
+    .linkedLibrary("m"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("rt"),
 ]
 
 let package = Package(
@@ -33,6 +45,9 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
+        // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -67,10 +82,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(name: "KafkaSink", dependencies: ["CRdKafka", "Locking", "Pipeline"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
+
         // MARK: composition root and executables
         .target(
             name: "KelpieApp",
             dependencies: [
+                "KafkaSink",
                 "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -121,8 +139,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "TestSupport"], swiftSettings: strict
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "TestSupport"], swiftSettings: strict),
     ],

@@ -93,6 +93,8 @@ if [ -n "${KELPIE_BIN:-}" ]; then
 else
   scratch="${KELPIE_SWIFT_SCRATCH:-$ROOT/.build-static}"
   log "building release binaries (--static-swift-stdlib) in $scratch"
+  # The pinned, statically linked librdkafka, as the Dockerfile's builder stage does it.
+  bash "$ROOT/scripts/bootstrap.sh" rdkafka
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie)
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie-load)
   bin_dir="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"

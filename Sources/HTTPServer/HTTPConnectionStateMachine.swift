@@ -33,7 +33,7 @@ struct HTTPConnectionStateMachine: Sendable {
     }
 
     private(set) var state: State = .idle
-    /// Set by ``drain()``: the connection closes after the response in progress, instead of staying alive.
+    /// Set by ``drain(now:)``: the connection closes after the response in progress, instead of staying alive.
     private(set) var isDraining = false
     let timeouts: ConnectionTimeouts
 
@@ -114,13 +114,15 @@ struct HTTPConnectionStateMachine: Sendable {
         }
     }
 
-    /// Graceful drain: idle connections close now, busy ones after their response.
-    mutating func drain() -> Action {
+    /// Graceful drain: the response in progress, or the next request's on an idle keep-alive connection,
+    /// carries `Connection: close` and the connection then closes. Closing an idle connection at once would
+    /// race a request its client may already be sending (it would see the connection drop, not an answer);
+    /// so an idle one gets `drainIdleTimeout` to send that last request before it is closed.
+    mutating func drain(now: ContinuousClock.Instant) -> Action {
         isDraining = true
         switch state {
         case .idle:
-            state = .closed
-            return .close
+            return .setDeadline(now + timeouts.drainIdleTimeout)
         case .closed:
             return .none
         case .readingHead, .readingBody, .awaitingResponse:

@@ -4,6 +4,8 @@ public enum SinkKind: String, Sendable, CaseIterable {
     case spool
     /// Counts and discards; for measuring the server without storage.
     case null
+    /// An idempotent `acks=all` librdkafka producer (docs/kafka.md).
+    case kafka
     /// Relays to a Honeycomb-compatible API (`--upstream-url`), e.g. another Kelpie.
     case http
 }
