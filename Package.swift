@@ -3,7 +3,8 @@
 // EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit; Locking (the
 // one lock type) ← every library that shares state between threads;
 // C wrappers → DispatchSockets; DispatchSockets + HTTP1 → HTTPServer; C wrappers → Ingest;
-// HTTPServer + Ingest + Pipeline → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
+// Pipeline + CCurl → RelaySink;
+// HTTPServer + Ingest + Pipeline + RelaySink → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
 // CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
 // librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
@@ -49,6 +50,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSSL", path: "Sources/CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSSLShim", dependencies: ["CSSL", "CCrypto"], path: "Sources/CSSLShim"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
         // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -80,6 +82,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Pipeline", dependencies: ["EventModel", "Locking"], swiftSettings: strict),
+        .target(
+            name: "RelaySink",
+            dependencies: ["Pipeline", "Locking", "CCurl", "CZstd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
 
         .target(name: "KafkaSink", dependencies: ["CRdKafka", "Locking", "Pipeline"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
 
@@ -88,7 +95,7 @@ let package = Package(
             name: "KelpieApp",
             dependencies: [
                 "KafkaSink",
-                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "Locking", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -118,7 +125,11 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: ["CSSL", "CSSLShim"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: ["CSSL", "CSSLShim", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport", swiftSettings: strict
+        ),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport", "CSSL"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
@@ -128,6 +139,11 @@ let package = Package(
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RelaySinkTests",
+            dependencies: ["RelaySink", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict

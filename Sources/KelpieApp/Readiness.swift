@@ -9,10 +9,14 @@ final class Readiness: Sendable {
     private let draining = Atomic<Bool>(false)
     private let pipeline: EventPipeline
     private let metrics: KelpieMetrics
+    /// A reason the sink gives while it cannot deliver for a reason more traffic makes no better
+    /// (`upstream_unauthorized`), nil otherwise.
+    private let sinkRefusal: @Sendable () -> String?
 
-    init(pipeline: EventPipeline, metrics: KelpieMetrics) {
+    init(pipeline: EventPipeline, metrics: KelpieMetrics, sinkRefusal: @escaping @Sendable () -> String? = { nil }) {
         self.pipeline = pipeline
         self.metrics = metrics
+        self.sinkRefusal = sinkRefusal
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
@@ -35,6 +39,7 @@ final class Readiness: Sendable {
         if !listening.load(ordering: .acquiring) { reasons.append("not_listening") }
         if isDraining { reasons.append("draining") }
         if pipeline.isSaturated { reasons.append("queue_saturated") }
+        if let refusal = sinkRefusal() { reasons.append(refusal) }
         metrics.ready.set(to: reasons.isEmpty ? 1 : 0)
         metrics.draining.set(to: isDraining ? 1 : 0)
         return reasons

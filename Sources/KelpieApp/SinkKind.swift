@@ -6,4 +6,6 @@ public enum SinkKind: String, Sendable, CaseIterable {
     case null
     /// An idempotent `acks=all` librdkafka producer (docs/kafka.md).
     case kafka
+    /// Relays to a Honeycomb-compatible API (`--upstream-url`), e.g. another Kelpie.
+    case http
 }

@@ -25,6 +25,13 @@ struct RetryBackoff: Sendable {
         return wait
     }
 
+    /// ``failed(unitRandom:)``, but never shorter than `floor` (a `Retry-After` the far end sent).
+    mutating func failed(unitRandom: Double, atLeast floor: Duration?) -> Duration {
+        let wait = failed(unitRandom: unitRandom)
+        guard let floor else { return wait }
+        return max(wait, floor)
+    }
+
     mutating func succeeded() {
         consecutiveFailures = 0
     }

@@ -65,9 +65,11 @@ final class SinkDispatcher: Sendable {
                 finish(block, rejected: rejected, latency: clock.now - started)
                 release(bytes)
                 completion?.complete(.success(()))
-            case .failed(let reason):
+            case .failed(let reason, let retryAfter):
                 observer.sinkFailed(sink: sink.name, reason: reason)
-                let wait = state.withLock { $0.backoff.failed(unitRandom: Double.random(in: 0...1)) }
+                let wait = state.withLock {
+                    $0.backoff.failed(unitRandom: Double.random(in: 0...1), atLeast: retryAfter)
+                }
                 retryQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: wait.wholeNanoseconds))) {
                     self.attempt(block, bytes: bytes, completion: completion, release: release, redelivery: true)
                 }

@@ -5,8 +5,9 @@ public enum SinkOutcome: Sendable, Equatable {
     /// aside in the dead-letter spool and does not retry them.
     case delivered(rejected: [SinkRejection])
     /// Nothing is known to be delivered for certain; the pipeline hands the whole block over again after a
-    /// backoff. `reason` is a short, stable label for metrics (`broker_down`, `timed_out`, …).
-    case failed(reason: String)
+    /// backoff. `reason` is a short, stable label for metrics (`broker_down`, `timed_out`, …); `retryAfter`,
+    /// when the far end said how long to stay away (HTTP `Retry-After`), is the least the backoff waits.
+    case failed(reason: String, retryAfter: Duration? = nil)
 }
 
 /// One event a sink can never deliver, and why.

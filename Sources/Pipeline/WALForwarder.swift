@@ -105,10 +105,11 @@ final class WALForwarder: Sendable {
                 case .delivered(let rejected):
                     backoff.succeeded()
                     deadLetters.setAside(rejected, of: next.block, sink: sink.name, observer: observer)
-                case .failed(let reason):
+                case .failed(let reason, let retryAfter):
                     observer.sinkFailed(sink: sink.name, reason: reason)
                     // Everything up to `sent` may now be delivered twice: count it when it is sent again.
-                    if !waitOrStop(backoff.failed(unitRandom: Double.random(in: 0...1))) { break }
+                    let wait = backoff.failed(unitRandom: Double.random(in: 0...1), atLeast: retryAfter)
+                    if !waitOrStop(wait) { break }
                     continue
                 }
             }

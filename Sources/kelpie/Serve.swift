@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(parsing: .unconditional, help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
-    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir), kafka (docs/kafka.md) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir), kafka (docs/kafka.md), null (count and discard) or http (relay to --upstream-url, docs/relay.md). Env: KELPIE_SINK. Default spool.")
     var sink: String?
     @Option(parsing: .unconditional, help: "With --sink kafka: bootstrap servers, host:port[,host:port…]. Env: KELPIE_KAFKA_BROKERS.")
     var kafkaBrokers: String?
@@ -88,6 +88,20 @@ struct Serve: AsyncParsableCommand {
     var tlsKey: String?
     @Option(parsing: .unconditional, help: "Time a client has to complete the TLS handshake after connecting. Env: KELPIE_TLS_HANDSHAKE_TIMEOUT. Default 10s.")
     var tlsHandshakeTimeout: String?
+    @Option(parsing: .unconditional, help: "--sink http: base URL of the Honeycomb-compatible API to relay to (e.g. https://api.honeycomb.io or another Kelpie). Env: KELPIE_UPSTREAM_URL.")
+    var upstreamUrl: String?
+    @Option(parsing: .unconditional, help: "--sink http: file holding the upstream API key (or set KELPIE_UPSTREAM_KEY instead). Env: KELPIE_UPSTREAM_KEY_FILE.")
+    var upstreamKeyFile: String?
+    @Option(parsing: .unconditional, help: "--sink http: most events in one upstream batch. Env: KELPIE_UPSTREAM_BATCH_EVENTS. Default 1000.")
+    var upstreamBatchEvents: String?
+    @Option(parsing: .unconditional, help: "--sink http: most bytes of one uncompressed upstream batch, at most 5000000. Env: KELPIE_UPSTREAM_BATCH_BYTES. Default 5000000.")
+    var upstreamBatchBytes: String?
+    @Option(parsing: .unconditional, help: "--sink http: longest a partly filled batch waits while every request slot is busy. Env: KELPIE_UPSTREAM_LINGER. Default 100ms.")
+    var upstreamLinger: String?
+    @Option(parsing: .unconditional, help: "--sink http: most upstream requests (and connections) at once. Env: KELPIE_UPSTREAM_MAX_IN_FLIGHT. Default 4.")
+    var upstreamMaxInFlight: String?
+    @Option(parsing: .unconditional, help: "--sink http: bound on one upstream request, connect included. Env: KELPIE_UPSTREAM_TIMEOUT. Default 10s.")
+    var upstreamTimeout: String?
     @Option(parsing: .unconditional, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -143,7 +157,7 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(listen, "listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.listen = v }
         if let dir = settings.text(dataDir, "data-dir") { config.dataDirectory = dir }
         if let v = try settings.parse(ack, "ack", expected: "durable, delivered or memory", { AckModeName(rawValue: $0) }) { config.ackMode = v.mode }
-        if let v = try settings.parse(sink, "sink", expected: "spool, kafka or null", { SinkKind(rawValue: $0) }) { config.sink = v }
+        if let v = try settings.parse(sink, "sink", expected: "spool, kafka, null or http", { SinkKind(rawValue: $0) }) { config.sink = v }
         if let v = try settings.parse(sinkTimeout, "sink-timeout", expected: time, duration) { config.sinkTimeout = v }
         if let v = settings.text(kafkaBrokers, "kafka-brokers") { config.kafkaBrokers = v }
         if let v = settings.text(kafkaTopic, "kafka-topic") { config.kafkaTopic = v }
@@ -177,6 +191,14 @@ struct Serve: AsyncParsableCommand {
         if let path = settings.text(tlsCert, "tls-cert") { config.tlsCertificatePath = path }
         if let path = settings.text(tlsKey, "tls-key") { config.tlsPrivateKeyPath = path }
         if let v = try settings.parse(tlsHandshakeTimeout, "tls-handshake-timeout", expected: time, duration) { config.tlsHandshakeTimeout = v }
+        if let v = settings.text(upstreamUrl, "upstream-url") { config.upstream.url = v }
+        if let v = settings.text(upstreamKeyFile, "upstream-key-file") { config.upstream.keyFile = v }
+        if let v = settings.environment["KELPIE_UPSTREAM_KEY"] { config.upstream.key = v }
+        if let v = try settings.parse(upstreamBatchEvents, "upstream-batch-events", expected: positive, atLeastOne) { config.upstream.batchEvents = v }
+        if let v = try settings.parse(upstreamBatchBytes, "upstream-batch-bytes", expected: size, bytes) { config.upstream.batchBytes = v }
+        if let v = try settings.parse(upstreamLinger, "upstream-linger", expected: time, duration) { config.upstream.linger = v }
+        if let v = try settings.parse(upstreamMaxInFlight, "upstream-max-in-flight", expected: positive, atLeastOne) { config.upstream.maxInFlight = v }
+        if let v = try settings.parse(upstreamTimeout, "upstream-timeout", expected: time, duration) { config.upstream.timeout = v }
         let level = try settings.parse(
             logLevel, "log-level", expected: "trace, debug, info, notice, warning, error or critical", { Logger.Level(rawValue: $0) }
         ) ?? .info

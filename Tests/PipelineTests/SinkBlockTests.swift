@@ -51,6 +51,13 @@ import Testing
         #expect(backoff.failed(unitRandom: 1) == .milliseconds(100))
     }
 
+    @Test func backoffNeverWaitsLessThanRetryAfter() {
+        var backoff = RetryBackoff(base: .milliseconds(100), cap: .seconds(1))
+        #expect(backoff.failed(unitRandom: 1, atLeast: .seconds(3)) == .seconds(3))
+        #expect(backoff.failed(unitRandom: 1, atLeast: .milliseconds(10)) == .milliseconds(200))
+        #expect(backoff.failed(unitRandom: 1, atLeast: nil) == .milliseconds(400))
+    }
+
     @Test func backlogCapRefusesAndSaturatesWithHysteresis() {
         var gate = AdmissionGate(
             maxQueuedBytes: 1_000, highWaterFraction: 0.8, lowWaterFraction: 0.5, maxBacklogBytes: 10_000
