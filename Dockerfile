@@ -26,7 +26,7 @@ FROM ${SWIFT_IMAGE} AS builder
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev librdkafka-dev libyaml-dev binutils \
+      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev librdkafka-dev libyaml-dev libnghttp2-dev binutils \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependency resolution is its own layer: source edits do not refetch packages.
@@ -50,12 +50,12 @@ LABEL org.opencontainers.image.title="kelpie" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 # Only the shared C libraries the binary links (the Swift runtime is linked statically);
-# libyaml for the --keys file, librdkafka for the Kafka sink.
+# libyaml for the --keys file, librdkafka for the Kafka sink, libnghttp2 for HTTP/2 (OTLP/gRPC).
 # Versions follow the bookworm suite, see the builder stage for why they are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 zlib1g libzstd1 libsimdjson14 librdkafka1 libyaml-0-2 ca-certificates \
+      libssl3 zlib1g libzstd1 libsimdjson14 librdkafka1 libyaml-0-2 libnghttp2-14 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
  && groupadd --system --gid 10001 kelpie \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/kelpie --no-create-home \

@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way:
-// C wrappers → DispatchSockets / HTTP1 → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie.
+// C wrappers → DispatchSockets / HTTP1 / HTTP2 / GRPC → HTTPServer → Ingest → Pipeline → KelpieApp → kelpie.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -38,6 +39,10 @@ let package = Package(
         // MARK: transport and protocol
         .target(name: "DispatchSockets", dependencies: ["CSystemShims"], swiftSettings: strict),
         .target(name: "HTTP1", swiftSettings: strict),
+        // HTTP/2 framing, I/O-free: nghttp2 driven by bytes in, bytes and stream events out.
+        .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
+        // gRPC wire values, pure: message framing, status codes, trailers, google.rpc.Status details.
+        .target(name: "GRPC", swiftSettings: strict),
         .target(
             name: "HTTPServer",
             dependencies: ["DispatchSockets", "HTTP1", .product(name: "Logging", package: "swift-log")],
@@ -90,6 +95,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2"], swiftSettings: strict),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IngestTests", dependencies: ["Ingest", "TestSupport"],
