@@ -92,10 +92,10 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNGHTTP2"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(

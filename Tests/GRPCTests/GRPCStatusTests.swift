@@ -60,3 +60,14 @@ import Testing
         #expect(!GRPCContentType.isProtobufGRPC(nil))
     }
 }
+
+@Suite struct GRPCContentTypeTests {
+    @Test func anyGRPCSubtypeIsGRPC() {
+        #expect(GRPCContentType.isGRPC("application/grpc"))
+        #expect(GRPCContentType.isGRPC("Application/gRPC+json"))
+        #expect(GRPCContentType.isGRPC("application/grpc; charset=x"))
+        #expect(!GRPCContentType.isGRPC("application/grpcweb"))
+        #expect(!GRPCContentType.isGRPC("application/json"))
+        #expect(!GRPCContentType.isGRPC(nil))
+    }
+}

@@ -1,5 +1,6 @@
 import HTTP2
 import Testing
+import TestSupport
 
 /// Moves bytes between a test client and a server session until neither has anything to send, handing
 /// each server event to `handle` (which may answer or consume; what that queues goes out on the next turn).

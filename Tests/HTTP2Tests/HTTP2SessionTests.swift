@@ -1,6 +1,7 @@
 import CNGHTTP2
 import HTTP2
 import Testing
+import TestSupport
 
 @Suite struct HTTP2SessionTests {
     @Test func requestWithBodyIsAnsweredWithBodyAndTrailers() {

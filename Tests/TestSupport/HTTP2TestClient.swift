@@ -1,28 +1,28 @@
 import CNGHTTP2
-import HTTP2
 
-/// An HTTP/2 client for tests: nghttp2's own client session, driven in memory. It produces the frames a
-/// real client sends and records what the server answered, per stream.
-final class HTTP2TestClient {
-    struct StreamRecord {
-        var headers: [(String, String)] = []
-        var trailers: [(String, String)] = []
-        var body: [UInt8] = []
-        var closedWith: UInt32?
-        var resetByServer: UInt32?
+/// An HTTP/2 client for tests: nghttp2's own client session, driven in memory (or over a socket with
+/// ``exchange(over:timeout:until:)``). It produces the frames a real client sends and records what the server
+/// answered, per stream.
+public final class HTTP2TestClient {
+    public struct StreamRecord: Sendable {
+        public var headers: [(String, String)] = []
+        public var trailers: [(String, String)] = []
+        public var body: [UInt8] = []
+        public var closedWith: UInt32?
+        public var resetByServer: UInt32?
 
-        var status: String? { headers.first { $0.0 == ":status" }?.1 }
+        public var status: String? { headers.first { $0.0 == ":status" }?.1 }
     }
 
     private var session: OpaquePointer!
-    var streams: [Int32: StreamRecord] = [:]
+    public var streams: [Int32: StreamRecord] = [:]
     /// Error code of the GOAWAY received, if any, and its last stream id.
-    var goAway: (errorCode: UInt32, lastStreamID: Int32)?
-    var goAwayCount = 0
-    var pingAcks = 0
+    public var goAway: (errorCode: UInt32, lastStreamID: Int32)?
+    public var goAwayCount = 0
+    public var pingAcks = 0
     fileprivate var uploads: [Int32: (body: [UInt8], offset: Int)] = [:]
 
-    init(settings: [(Int32, UInt32)] = []) {
+    public init(settings: [(Int32, UInt32)] = []) {
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -87,7 +87,7 @@ final class HTTP2TestClient {
 
     /// Submits a request; with `endStream: false` and no body the stream stays open for the client.
     @discardableResult
-    func request(
+    public func request(
         method: String = "POST", path: String = "/", headers: [(String, String)] = [], body: [UInt8]? = nil
     ) -> Int32 {
         let fields = [(":method", method), (":scheme", "http"), (":authority", "localhost"), (":path", path)] + headers
@@ -113,23 +113,24 @@ final class HTTP2TestClient {
 
     /// HEADERS without END_STREAM: a request whose body never comes (until reset).
     @discardableResult
-    func openStream(path: String = "/") -> Int32 {
+    public func openStream(path: String = "/") -> Int32 {
         let fields = [(":method", "POST"), (":scheme", "http"), (":authority", "localhost"), (":path", path)]
         return withNameValues(fields) { list, count in
             nghttp2_submit_headers(session, 0, -1, nil, list, count, nil)
         }
     }
 
-    func reset(_ id: Int32, code: UInt32 = NGHTTP2_CANCEL.rawValue) {
+    /// RST_STREAM; the default code is CANCEL (0x8).
+    public func reset(_ id: Int32, code: UInt32 = 0x8) {
         nghttp2_submit_rst_stream(session, 0, id, code)
     }
 
-    func ping() {
+    public func ping() {
         nghttp2_submit_ping(session, 0, nil)
     }
 
     /// Bytes the client wants to send now.
-    func takeOutput() -> [UInt8] {
+    public func takeOutput() -> [UInt8] {
         var output: [UInt8] = []
         while true {
             var data: UnsafePointer<UInt8>?
@@ -140,7 +141,7 @@ final class HTTP2TestClient {
         return output
     }
 
-    func receive(_ bytes: [UInt8]) {
+    public func receive(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         _ = bytes.withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
     }
