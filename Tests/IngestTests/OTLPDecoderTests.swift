@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Testing
+import TestSupport
 
 /// Dataset rules, sample rates, flattening, limits and malformed input for ``OTLPDecoder``.
 @Suite struct OTLPDecoderTests {
