@@ -1,7 +1,9 @@
 # Kelpie: the two commands a fresh machine needs are `make run` and `make test`.
 SWIFT ?= swift
-DATA_DIR ?= ./data
-LISTEN ?= 0.0.0.0:8080
+# Empty by default so that KELPIE_LISTEN, KELPIE_DATA_DIR and every other KELPIE_* variable reach kelpie
+# (docs/configuration.md); `make run LISTEN=127.0.0.1:9090 DATA_DIR=/tmp/k` passes flags instead.
+LISTEN ?=
+DATA_DIR ?=
 
 .PHONY: run build release test test-scripts bench bootstrap clean container-test check-deploy
 
@@ -11,9 +13,10 @@ bootstrap:
 release: bootstrap
 	$(SWIFT) build -c release --product kelpie
 
-# Builds a release binary and serves on the embedded default: spool files under ./data, port 8080.
+# Builds a release binary and serves with kelpie's defaults (0.0.0.0:8080, spool files under ./data)
+# unless KELPIE_* variables or LISTEN/DATA_DIR say otherwise.
 run: release
-	./.build/release/kelpie serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+	./.build/release/kelpie serve $(if $(LISTEN),--listen $(LISTEN)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 build: bootstrap
 	$(SWIFT) build
@@ -21,7 +24,8 @@ build: bootstrap
 test:
 	@bash scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@# Swift Testing only: the XCTest runner would print "Executed 0 tests" first (there are no XCTest cases).
+	$(SWIFT) test --skip-build --disable-xctest
 	@$(MAKE) --no-print-directory test-scripts
 
 # Checks that live outside Swift (deploy manifests, container lint, client SDKs); each script is self-contained.

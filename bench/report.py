@@ -24,6 +24,8 @@ TARGET_TITLES = {
     "nginx": "nginx (baseline)",
     "kelpie-memory": "Kelpie --ack=memory",
     "kelpie-durable": "Kelpie --ack=durable",
+    "kelpie-null-memory": "Kelpie --sink=null --ack=memory",
+    "kelpie-null-durable": "Kelpie --sink=null --ack=durable (WAL + forwarder)",
     "kelpie-memory-dispatch": "Kelpie --ack=memory, dispatch backend",
     "kelpie-durable-dispatch": "Kelpie --ack=durable, dispatch backend",
 }
@@ -252,7 +254,8 @@ def main():
               f"connections: {meta.get('connections_single', '?')} for single events, "
               f"{meta.get('connections_batch', '?')} for batches; kelpie-load cycles through {meta.get('pool', '?')} "
               "pre-generated bod(ies) per workload, wrk sends the first of them (same bytes and headers)",
-              "- no null sink exists yet, so Kelpie is measured with the spool sink in both ack modes", ""]
+              "- Kelpie with the spool sink in both ack modes, and with the null sink (`--sink null`: the server "
+              "without storage; with `--ack=durable` the WAL is still written and a forwarder reads it back)", ""]
 
     # Targets.
     def closed(target, workload, tool="kelpie-load"):

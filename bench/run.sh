@@ -228,11 +228,11 @@ run_nginx() {
 
 # ---------------------------------------------------------------- kelpie
 KELPIE_SERVES=false
-start_kelpie() {  # start_kelpie NAME ACK BACKEND → sets K_PID K_PORT K_DATA
+start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] → sets K_PID K_PORT K_DATA
   K_PORT=$(free_port)
   K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
-    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" --sink "${4:-spool}" \
     > "$WORK/logs/kelpie-$1.log" 2>&1 &
   K_PID=$!
   PIDS+=("$K_PID")
@@ -257,10 +257,10 @@ supported() {  # supported PORT SPEC: one small fixed-work run must succeed with
 RSS_JSON="{}"
 rss_set() { RSS_JSON=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.setdefault(sys.argv[2],{})[sys.argv[3]]=(sys.argv[4] if sys.argv[3]=='load_workload' else int(sys.argv[4])); print(json.dumps(d))" "$RSS_JSON" "$1" "$2" "$3"); }
 
-run_kelpie_config() {  # NAME ACK BACKEND [single-only]
-  local name=$1 ack=$2 backend=$3 only_single=${4:-} sampler spec wl
+run_kelpie_config() {  # NAME ACK BACKEND [single-only] [SINK]
+  local name=$1 ack=$2 backend=$3 only_single=${4:-} sink=${5:-spool} sampler spec wl
   over_budget && { note_skip "$name" "time budget used up"; return 0; }
-  start_kelpie "$name" "$ack" "$backend" || return 0
+  start_kelpie "$name" "$ack" "$backend" "$sink" || return 0
   log "$name ready on $K_PORT (pid $K_PID)"
   sleep 1
   rss_set "$name" idle_kb "$(rss_kb "$K_PID")"
@@ -346,6 +346,10 @@ run_nginx
 if [ -x "$KELPIE" ]; then
   run_kelpie_config kelpie-memory memory epoll
   run_kelpie_config kelpie-durable durable epoll
+  # The null sink: the server without storage (ack=memory straight to the sink; ack=durable through the WAL
+  # and the forwarder).
+  run_kelpie_config kelpie-null-memory memory epoll "" null
+  run_kelpie_config kelpie-null-durable durable epoll "" null
   run_kelpie_config kelpie-memory-dispatch memory dispatch single-only
   run_kelpie_config kelpie-durable-dispatch durable dispatch single-only
   if [ "$KELPIE_SERVES" = true ]; then
@@ -360,7 +364,6 @@ else
 fi
 if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; else callgrind_count; fi
 echo "$RSS_JSON" > "$WORK/rss.json"
-echo '{"what":"null sink","reason":"Kelpie has no null sink yet; both ack modes write the spool"}' >> "$WORK/skipped.jsonl"
 
 # ---------------------------------------------------------------- report
 VENV="$ROOT/.build-venv/bench"

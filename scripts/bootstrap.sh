@@ -6,7 +6,7 @@ set -euo pipefail
 # Libraries the package links (system-library and shim targets).
 BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev librdkafka-dev libsimdjson-dev libyaml-dev libnghttp2-dev"
 # Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv.
-TEST_PKGS="prometheus zstd gzip python3-venv curl"
+TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
 # Benchmarks: wrk, nginx (physical-limit baseline), h2load from nghttp2-client (OTLP/gRPC load).
 BENCH_PKGS="wrk nginx-light nghttp2-client"
 

@@ -16,7 +16,8 @@
 #
 # Environment:
 #   KELPIE_BIN, KELPIE_LOAD_BIN   use these binaries instead of building them
-#   KELPIE_SWIFT_SCRATCH          scratch path for the release build (default: .build)
+#   KELPIE_SWIFT_SCRATCH          scratch path for the static release build (default: .build-static, so
+#                                 the normal .build/release that `make run` uses is not rebuilt)
 #   KELPIE_CONTAINER_DIR          work dir (default: .build-container)
 #   DEBIAN_MIRROR                 mirror for debootstrap (default: http://deb.debian.org/debian)
 set -euo pipefail
@@ -90,7 +91,7 @@ if [ -n "${KELPIE_BIN:-}" ]; then
   kelpie_load_bin="${KELPIE_LOAD_BIN:-$(dirname "$KELPIE_BIN")/kelpie-load}"
   log "using prebuilt binaries: $kelpie_bin, $kelpie_load_bin"
 else
-  scratch="${KELPIE_SWIFT_SCRATCH:-$ROOT/.build}"
+  scratch="${KELPIE_SWIFT_SCRATCH:-$ROOT/.build-static}"
   log "building release binaries (--static-swift-stdlib) in $scratch"
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie)
   (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie-load)

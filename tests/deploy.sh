@@ -7,7 +7,9 @@
 #   3. drift: the real kelpie binary (KELPIE_BIN, e.g. .build/debug/kelpie) is started with the
 #      rendered ConfigMap's settings on a free loopback port; every probe and scrape path in the
 #      manifests must answer 200, every metric deploy/ references must be exposed, and SIGTERM must
-#      end it with exit 0. Without KELPIE_BIN this part FAILS (it never passes silently).
+#      end it with exit 0. Without KELPIE_BIN this part FAILS (it never passes silently);
+#   4. deploy/systemd: systemd-analyze verify, the hardening directives, the stop timeout, the exit
+#      statuses the unit does not restart on, and a start with the example env file.
 # Last line: "N passed, M failed"; exit status 1 when anything failed.
 set -uo pipefail
 
@@ -257,6 +259,10 @@ EOF
   KELPIE_PID=""
 }
 drift
+
+# --- 4. systemd unit (plain VMs) ------------------------------------------------------------------
+. "$ROOT/deploy/tests/systemd-unit.sh"
+systemd_unit_checks
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

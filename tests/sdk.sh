@@ -2,7 +2,9 @@
 # The real client SDKs against a running kelpie: libhoney-py (gzip and plain JSON batches) and the
 # OpenTelemetry Python SDK (traces, logs, metrics over the OTLP/HTTP protobuf exporters, with and without
 # gzip). Every response must be a success; then kelpie is stopped with SIGTERM and its spool is checked
-# event by event (tests/sdk/check_spool.py). Usage: tests/sdk.sh [all|libhoney|otel]
+# event by event (tests/sdk/check_spool.py). Then the Python snippets of docs/sdks.md run as written against
+# a second kelpie (only the address replaced), and `kelpie spool cat --dataset` must find what they sent.
+# Usage: tests/sdk.sh [all|libhoney|otel|docs]
 #
 # The SDKs live in a virtualenv made once under .build-venv/sdk (pinned versions below; PyPI must be
 # reachable the first time, and the script fails loudly when it is not; KELPIE_SDK_VENV puts it elsewhere).
@@ -26,8 +28,8 @@ FAILED=0
 SERVER_PID=""
 
 case "$PART" in
-  all|libhoney|otel) ;;
-  *) echo "usage: $0 [all|libhoney|otel]" >&2; exit 2 ;;
+  all|libhoney|otel|docs) ;;
+  *) echo "usage: $0 [all|libhoney|otel|docs]" >&2; exit 2 ;;
 esac
 
 stop_server() {  # SIGTERM, bounded wait, then SIGKILL; sets SERVER_RC
@@ -115,20 +117,25 @@ if [ ! -x "$KELPIE" ]; then
   fail "server binary $KELPIE exists (swift build first, or set KELPIE_BIN)"
   finish
 fi
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+# start_server DATA_DIR: starts kelpie on a free port; sets SERVER_PID and PORT; false when not ready.
+start_server() {
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  mkdir -p "$1"
+  KELPIE_LOG_LEVEL=warning "$KELPIE" serve --listen "127.0.0.1:$PORT" --data-dir "$1" --drain-delay 0s \
+    > "$WORK/kelpie-$(basename "$1").log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 DATA=$WORK/data
-mkdir -p "$DATA"
-KELPIE_LOG_LEVEL=warning "$KELPIE" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" --drain-delay 0s \
-  > "$WORK/kelpie.log" 2>&1 &
-SERVER_PID=$!
-ready=false
-for _ in $(seq 1 200); do
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/readyz" 2>/dev/null && { ready=true; break; }
-  sleep 0.05
-done
-if [ "$ready" != true ]; then
-  fail "kelpie serve becomes ready on 127.0.0.1:$PORT (log: $(tail -c 400 "$WORK/kelpie.log"))"
+if [ "$PART" != docs ]; then
+if ! start_server "$DATA"; then
+  fail "kelpie serve becomes ready on 127.0.0.1:$PORT (log: $(tail -c 400 "$WORK/kelpie-data.log"))"
   finish
 fi
 pass "kelpie serve ready on 127.0.0.1:$PORT"
@@ -157,7 +164,7 @@ fi
 # MARK: stop, then read the spool
 
 stop_server
-if [ "$SERVER_RC" -eq 0 ]; then pass "kelpie exits 0 on SIGTERM"; else fail "kelpie exits 0 on SIGTERM (rc=$SERVER_RC): $(tail -c 400 "$WORK/kelpie.log")"; fi
+if [ "$SERVER_RC" -eq 0 ]; then pass "kelpie exits 0 on SIGTERM"; else fail "kelpie exits 0 on SIGTERM (rc=$SERVER_RC): $(tail -c 400 "$WORK/kelpie-data.log")"; fi
 if timeout 30 "$KELPIE" spool cat --data-dir "$DATA" > "$WORK/spool.jsonl" 2> "$WORK/spool.err"; then
   pass "kelpie spool cat: $(wc -l < "$WORK/spool.jsonl") events"
 else
@@ -168,5 +175,51 @@ if [ "${#LIBHONEY_EXPECTED[@]}" -gt 0 ]; then
 fi
 if [ "${#OTEL_EXPECTED[@]}" -gt 0 ]; then
   run_checks check-otel "$PY" "$ROOT/tests/sdk/check_spool.py" "$WORK/spool.jsonl" otel "${OTEL_EXPECTED[@]}"
+fi
+fi  # PART != docs
+
+# MARK: docs/sdks.md's Python snippets, as written, against a kelpie of their own
+
+# snippet NAME: the marked snippet of docs/sdks.md with the test server's address, into $WORK/NAME.
+snippet() {
+  "$PY" "$ROOT/tests/sdk/docs_snippets.py" "$ROOT/docs/sdks.md" "$1" "http://127.0.0.1:$PORT" > "$WORK/$1" 2> "$WORK/$1.err" \
+    || { fail "docs/sdks.md has the snippet $1: $(cat "$WORK/$1.err")"; return 1; }
+}
+# ran NAME CMD...: runs a snippet with a deadline; it must exit 0 and print no traceback.
+ran() {
+  local name=$1; shift
+  if timeout "$SENDER_TIMEOUT_SECONDS" "$@" > "$WORK/$name.out" 2>&1 && ! grep -q Traceback "$WORK/$name.out"; then
+    pass "docs/sdks.md $name runs as written"
+  else
+    fail "docs/sdks.md $name runs as written: $(tail -c 600 "$WORK/$name.out")"
+  fi
+}
+# spooled DATASET PATTERN WHAT: `kelpie spool cat --dataset` finds exactly one event matching PATTERN.
+spooled() {
+  local found
+  found=$(timeout 30 "$KELPIE" spool cat --data-dir "$DOCS_DATA" --dataset "$1" 2>&1 | grep -c -- "$2")
+  if [ "$found" = 1 ]; then pass "$3 is in the spool (kelpie spool cat --dataset $1)"
+  else fail "$3 is in the spool once (kelpie spool cat --dataset $1 | grep '$2': $found): $(timeout 30 "$KELPIE" spool cat --data-dir "$DOCS_DATA" 2>&1 | tail -c 600)"; fi
+}
+
+if [ "$PART" = all ] || [ "$PART" = docs ]; then
+  DOCS_DATA=$WORK/docs-data
+  if ! start_server "$DOCS_DATA"; then
+    fail "a second kelpie serve becomes ready (log: $(tail -c 400 "$WORK/kelpie-docs-data.log"))"
+    finish
+  fi
+  if snippet libhoney-py; then
+    ran libhoney-py "$PY" "$WORK/libhoney-py"
+  fi
+  if snippet otel-env && snippet otel-py; then
+    # The documented export lines (address replaced) are the snippet's whole OpenTelemetry configuration.
+    mapfile -t otel_env < "$WORK/otel-env"
+    ran otel-py env "${otel_env[@]}" "$PY" "$WORK/otel-py"
+  fi
+  stop_server
+  [ "$SERVER_RC" -eq 0 ] || fail "the docs kelpie exits 0 on SIGTERM (rc=$SERVER_RC)"
+  # libhoney-py serialises with Python's ", " and ": " separators; Kelpie stores data byte for byte.
+  spooled my-dataset '"data":{"service.name": *"checkout", *"duration_ms": *12.5}' "libhoney-py's event"
+  spooled checkout '"name":"POST /checkout"' "the OpenTelemetry span"
 fi
 finish

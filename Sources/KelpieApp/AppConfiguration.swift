@@ -9,6 +9,9 @@ public struct AppConfiguration: Sendable {
     public var listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
     public var dataDirectory: String = "./data"
     public var ackMode: AckMode = .durable
+    public var sink: SinkKind = .spool
+    /// ack=delivered: how long a request waits for the sink's confirmation before it gets 503.
+    public var sinkTimeout: Duration = .seconds(10)
     public var ioBackend: IOBackendKind = .epoll
     /// Serial I/O lanes; 0 means one per online CPU.
     public var laneCount: Int = 0
@@ -63,26 +66,40 @@ public struct AppConfiguration: Sendable {
         pipeline.segmentMaxBytes = segmentMaxBytes
         pipeline.segmentMaxAge = segmentMaxAge
         pipeline.retentionMaxBytes = retentionMaxBytes
+        pipeline.sinkTimeout = sinkTimeout
         return pipeline
     }
 
-    /// Checks relations between settings that each parse fine alone.
+    /// Checks ranges and the relations between settings that each parse fine alone. Every message names the
+    /// flag and its variable, the value and what is expected (docs/configuration.md).
     public func validate() throws(ConfigurationError) {
-        func require(_ condition: Bool, _ message: String) throws(ConfigurationError) {
-            if !condition { throw ConfigurationError(message) }
+        func require(_ condition: Bool, _ name: String, _ message: String) throws(ConfigurationError) {
+            if !condition { throw ConfigurationError("\(SettingName.both(name)) \(message)", setting: name) }
         }
-        try require(maxBodyBytes > 0, "max-body-bytes must be positive")
-        try require(maxDecodedBodyBytes > 0, "max-decoded-bytes must be positive")
-        try require(maxConnections > 0, "max-connections must be positive")
-        try require(maxQueuedBytes >= maxDecodedBodyBytes,
-                    "max-queue-bytes must be at least max-decoded-bytes, or one large request could never be admitted")
-        try require(segmentMaxBytes >= 4096, "segment-max-bytes must be at least 4096")
-        try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes must be at least segment-max-bytes")
-        try require(!dataDirectory.isEmpty, "data-dir must not be empty")
+        try require(maxBodyBytes > 0, "max-body-bytes", "is 0; expected a positive size")
+        try require(maxDecodedBodyBytes > 0, "max-decoded-bytes", "is 0; expected a positive size")
+        try require(maxEventBodyBytes > 0, "max-event-body-bytes", "is 0; expected a positive size")
+        try require(maxConnections > 0, "max-connections", "is \(maxConnections); expected a whole number, 1 or more")
+        try require(laneCount >= 0, "lanes", "is \(laneCount); expected a whole number, 0 or more (0 = one per CPU)")
+        try require(maxHeaderCount > 0, "max-header-count", "is \(maxHeaderCount); expected a whole number, 1 or more")
+        try require(maxHeaderBytes > 0, "max-header-bytes", "is 0; expected a positive size")
+        try require(maxRequestLineBytes > 0, "max-request-line-bytes", "is 0; expected a positive size")
+        try require(maxQueuedBytes >= maxDecodedBodyBytes, "max-queue-bytes",
+                    "is \(maxQueuedBytes) bytes; expected at least \(SettingName.both("max-decoded-bytes")) (\(maxDecodedBodyBytes) bytes), or one large request could never be admitted")
+        try require(segmentMaxBytes >= 4096, "segment-max-bytes", "is \(segmentMaxBytes) bytes; expected at least 4096")
+        try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes",
+                    "is \(retentionMaxBytes) bytes; expected at least \(SettingName.both("segment-max-bytes")) (\(segmentMaxBytes) bytes)")
+        try require(!dataDirectory.isEmpty, "data-dir", "is empty; expected a directory path")
+        try require(sinkTimeout > .zero, "sink-timeout", "is \(sinkTimeout); expected a positive duration")
     }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The setting at fault (`max-queue-bytes`, `keys`), so the executable can pick its exit status.
+    public let setting: String?
+    public init(_ description: String, setting: String? = nil) {
+        self.description = description
+        self.setting = setting
+    }
 }

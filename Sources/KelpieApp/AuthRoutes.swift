@@ -18,7 +18,11 @@ final class AuthRoutes: Sendable {
     }
 
     func auth(_ request: HTTPRequest) -> HTTPResponse {
-        guard let key = IngestRoutes.apiKey(request.head.headers), case .admitted(let entry) = keys.authenticate(key) else {
+        guard let key = IngestRoutes.apiKey(request.head.headers) else {
+            metrics.recordRefusal(.unauthorized)
+            return .jsonError(.unauthorized, IngestRoutes.missingKeyMessage)
+        }
+        guard case .admitted(let entry) = keys.authenticate(key) else {
             metrics.recordRefusal(.unauthorized)
             return .jsonError(.unauthorized, IngestRoutes.unknownKeyMessage)
         }

@@ -12,6 +12,10 @@ enum CORS {
     ].joined(separator: ", ")
     /// Browsers may cache a preflight answer this long (seconds).
     static let maxAgeSeconds = 86_400
+    /// Methods a page can send; on a wrapped path the ones it does not serve answer 405 here, with the
+    /// CORS header, so a browser shows the 405 rather than an opaque CORS failure. Other tokens still get
+    /// the router's plain 405.
+    static let browserMethods: [HTTPMethod] = [.get, .head, .post, .put, .delete, .patch]
 
     /// The routes with the header added to every answer, plus one preflight route per distinct path.
     static func wrap(_ routes: [Route]) -> [Route] {
@@ -33,6 +37,13 @@ enum CORS {
         }
         for (template, methods) in methodsByPath {
             let allow = (methods + [.options]).map(\.rawValue).joined(separator: ", ")
+            for method in browserMethods where !methods.contains(method) {
+                wrapped.append(Route(method, template) { _, writer in
+                    writer.send(.jsonError(.methodNotAllowed, "method not allowed", headers: [
+                        ("Allow", allow), ("Access-Control-Allow-Origin", "*"),
+                    ]))
+                })
+            }
             wrapped.append(Route(.options, template) { _, writer in
                 writer.send(HTTPResponse(status: .noContent, headers: [
                     ("Access-Control-Allow-Origin", "*"),

@@ -80,6 +80,8 @@ final class HealthRoutes: Sendable {
         metrics.saturated.set(to: pipeline.isSaturated ? 1 : 0)
         metrics.walBytes.set(to: Double(pipeline.walBytes))
         metrics.walSegments.set(to: Double(pipeline.segmentCount))
+        metrics.sinkUndeliveredBytes.set(to: Double(pipeline.undeliveredBytes))
+        metrics.sinkReachable.set(to: pipeline.sinkIsReachable ? 1 : 0)
         metrics.ready.set(to: readinessReasons().isEmpty ? 1 : 0)
         metrics.draining.set(to: state.isDraining ? 1 : 0)
         metrics.residentMemory.set(to: Double(ProcessStats.residentBytes()))

@@ -19,6 +19,8 @@ final class IngestRoutes: Sendable {
     private let maxEventBodyBytes: Int
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
+    /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
+    static let missingKeyMessage = "missing 'x-honeycomb-team' header"
 
     init(
         pipeline: EventPipeline, decoder: HoneycombDecoder, metrics: KelpieMetrics, keys: APIKeyStore,
@@ -179,7 +181,12 @@ final class IngestRoutes: Sendable {
 
     /// The key must be known and allowed to send events; answers 401/403 and returns nil otherwise.
     func authorize(_ request: HTTPRequest, _ writer: HTTPResponseWriter) -> APIKeyEntry? {
-        guard let key = Self.apiKey(request.head.headers), case .admitted(let entry) = keys.authenticate(key) else {
+        guard let key = Self.apiKey(request.head.headers) else {
+            metrics.recordRefusal(.unauthorized)
+            writer.send(.jsonError(.unauthorized, Self.missingKeyMessage))
+            return nil
+        }
+        guard case .admitted(let entry) = keys.authenticate(key) else {
             metrics.recordRefusal(.unauthorized)
             writer.send(.jsonError(.unauthorized, Self.unknownKeyMessage))
             return nil

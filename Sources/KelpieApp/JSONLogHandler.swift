@@ -44,15 +44,7 @@ public struct JSONLogHandler: LogHandler {
             appendField(key, "\(merged[key]!)", to: &line)
         }
         line.append(contentsOf: "\"}\n".utf8)
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        line.withUnsafeBytes { FileDescriptorOutput.writeAll($0, to: fileDescriptor) }
     }
 
     private func appendField(_ key: String, _ value: String, to line: inout [UInt8]) {

@@ -13,7 +13,8 @@ public final class KelpieApplication: Sendable {
     private let logger: Logger
     private let state = AppState()
     private let pipeline: EventPipeline
-    private let server: Server
+    /// Internal, not private: the documentation tests list its routes.
+    let server: Server
     private let keys: APIKeyStore
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
@@ -25,14 +26,21 @@ public final class KelpieApplication: Sendable {
         metrics.startTime.set(to: ProcessStats.unixTimeSeconds())
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
-        let pipeline = try EventPipeline(configuration: configuration.pipelineConfiguration, observer: metrics)
+        let sink: (any Sink)? = switch configuration.sink {
+        case .spool: nil
+        case .null: NullSink()
+        }
+        metrics.registerSink(sink?.name ?? "spool")
+        let pipeline = try EventPipeline(
+            configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
+        )
         self.pipeline = pipeline
 
         let keys: APIKeyStore
         do {
             keys = try APIKeyStore(path: configuration.keysPath, logger: logger, metrics: metrics)
         } catch {
-            throw ConfigurationError(error.description)
+            throw ConfigurationError("\(SettingName.both("keys")): \(error.description)", setting: "keys")
         }
         self.keys = keys
         if keys.isOpen {
@@ -76,7 +84,8 @@ public final class KelpieApplication: Sendable {
         state.isListening = true
         metrics.ready.set(to: 1)
         logger.info("ready", metadata: [
-            "ack": "\(configuration.ackMode.rawValue)", "data_dir": "\(configuration.dataDirectory)",
+            "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
+            "data_dir": "\(configuration.dataDirectory)",
         ])
         return address
     }

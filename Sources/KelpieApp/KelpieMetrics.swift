@@ -38,6 +38,13 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
     let walSegmentsDeleted: Counter
     let groupCommitRequests: ValueHistogram
 
+    // Sinks
+    private let sinkCounters = Mutex<[String: Counter]>([:])
+    private let sinkHistograms = Mutex<[String: DurationHistogram]>([:])
+    let sinkRedelivered: Counter
+    let sinkUndeliveredBytes: Gauge
+    let sinkReachable: Gauge
+
     // Keys
     let keyReloads: Counter
     let keyReloadErrors: Counter
@@ -93,6 +100,9 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
             descriptor: Self.name("wal", "group_commit_requests", "", "Requests acknowledged by one fdatasync."),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
         )
+        sinkRedelivered = registry.makeCounter(descriptor: Self.name("sink", "redelivered_events", "total", "Events handed to the sink again that it may already hold (a retry, or a restart behind the forwarder's checkpoint)."))
+        sinkUndeliveredBytes = registry.makeGauge(descriptor: Self.name("sink", "undelivered_bytes", "", "Bytes admitted that the sink has not confirmed yet (ack=durable: WAL bytes behind the forwarder)."))
+        sinkReachable = registry.makeGauge(descriptor: Self.name("sink", "reachable", "", "1 unless the sink reports it cannot deliver."))
         keyReloads = registry.makeCounter(descriptor: Self.name("keys", "reloads", "total", "Successful reloads of the API key file."))
         keyReloadErrors = registry.makeCounter(descriptor: Self.name("keys", "reload_errors", "total", "Failed reloads of the API key file; the previous keys stayed in force."))
         ready = registry.makeGauge(descriptor: Self.name(nil, "ready", "", "1 while /readyz answers 200."))
@@ -188,6 +198,93 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
         walSegmentsDeleted.increment(by: Int64(count))
     }
 
+    public func sinkDelivered(sink: String, events: Int, bytes: Int, latency: Duration) {
+        deliveredEvents(sink).increment(by: Int64(events))
+        deliveredBytes(sink).increment(by: Int64(bytes))
+        deliveryHistogram(sink).record(latency)
+    }
+
+    private func deliveredEvents(_ sink: String) -> Counter {
+        sinkCounter("delivered_events", "Events the sink confirmed, by sink.", [("sink", sink)])
+    }
+
+    private func deliveredBytes(_ sink: String) -> Counter {
+        sinkCounter("delivered_bytes", "Canonical event bytes the sink confirmed, by sink.", [("sink", sink)])
+    }
+
+    private func deliveryHistogram(_ sink: String) -> DurationHistogram {
+        sinkHistograms.withLock { histograms in
+            if let existing = histograms[sink] { return existing }
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.name("sink", "delivery_duration", "seconds", "Time from handing a block to the sink to its confirmation, by sink."),
+                labels: [("sink", sink)], buckets: Self.requestDurationBuckets
+            )
+            histograms[sink] = made
+            return made
+        }
+    }
+
+    private func timedOutEvents() -> Counter {
+        sinkCounter("timed_out_events", "ack=delivered: events answered 503 because the sink had not confirmed them within --sink-timeout.", [])
+    }
+
+    public func sinkFailed(sink: String, reason: String) {
+        sinkErrors(sink: sink).increment()
+    }
+
+    public func sinkRedelivered(events: Int) {
+        sinkRedelivered.increment(by: Int64(events))
+    }
+
+    public func deadLettered(sink: String, events: Int, reason: String) {
+        deadLettered(sink).increment(by: Int64(events))
+    }
+
+    /// The reason of each dead-lettered event is in its dead-letter record; the metric stays one series per sink.
+    private func deadLettered(_ sink: String) -> Counter {
+        sinkCounter("dead_lettered_events", "Events the sink can never deliver, set aside in the dead-letter spool, by sink.", [("sink", sink)])
+    }
+
+    public func eventsDropped(events: Int, reason: String) {
+        droppedCounter(reason).increment(by: Int64(events))
+    }
+
+    public func sinkTimedOut(events: Int) {
+        timedOutEvents().increment(by: Int64(events))
+    }
+
+    public func stopDeadlineExpired(unwrittenEvents: Int) {
+        droppedCounter("shutdown_deadline").increment(by: Int64(unwrittenEvents))
+    }
+
+    /// Registers the families of the configured sink at start-up, so /metrics lists them before traffic.
+    func registerSink(_ sink: String) {
+        _ = deliveredEvents(sink)
+        _ = deliveredBytes(sink)
+        _ = deliveryHistogram(sink)
+        _ = deadLettered(sink)
+        _ = sinkErrors(sink: sink)
+        _ = timedOutEvents()
+        _ = droppedCounter("shutdown_deadline")
+    }
+
+    private func droppedCounter(_ reason: String) -> Counter {
+        sinkCounter("dropped_events", "Events lost with nowhere to keep them: ack=memory events not delivered by the shutdown deadline, dead-letter spool write failures, damaged WAL lines.", [("reason", reason)], subsystem: "pipeline")
+    }
+
+    /// Counters labelled by sink (and reason), made on first use and cached by their full name and labels.
+    private func sinkCounter(
+        _ metric: String, _ help: String, _ labels: [(String, String)], subsystem: String = "sink"
+    ) -> Counter {
+        let key = metric + labels.map { "|" + $0.0 + "=" + $0.1 }.joined()
+        return sinkCounters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(descriptor: Self.name(subsystem, metric, "total", help), labels: labels)
+            counters[key] = made
+            return made
+        }
+    }
+
     // MARK: ingest
 
     func recordAccepted(events: Int, format: String, dataset: String) {
@@ -221,7 +318,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
 
     func sinkErrors(sink: String) -> Counter {
         registry.makeCounter(
-            descriptor: Self.name("sink", "errors", "total", "Errors writing to a sink, by sink."),
+            descriptor: Self.name("sink", "errors", "total", "Errors writing to a sink, by sink: WAL write/fsync failures (spool) and blocks a remote sink reported failed."),
             labels: [("sink", sink)]
         )
     }

@@ -43,7 +43,20 @@ public final class EventPipeline: @unchecked Sendable {
         var stopping: Bool
     }
 
+    /// Where admitted events go after admission.
+    private enum Route {
+        /// The WAL is the sink (the embedded spool).
+        case spool
+        /// ack=durable with a remote sink: WAL first, then the forwarder delivers from it.
+        case forwarded(WALForwarder, any Sink)
+        /// ack=memory or ack=delivered with a remote sink: straight from the submitting thread to the sink.
+        case direct(SinkDispatcher, any Sink)
+    }
+
     public let configuration: PipelineConfiguration
+    /// What the WAL writer promises: `durable` (fdatasync before completing) or `memory`.
+    private let walAckMode: AckMode
+    private let route: Route
     private let observer: any PipelineObserver
     private let shared: Mutex<SharedState>
     private let wakeup = DispatchSemaphore(value: 0)
@@ -55,10 +68,16 @@ public final class EventPipeline: @unchecked Sendable {
 
     /// Opens (creating if missing) the data directory, takes its lock (`wal.lock`, flock), and recovers the
     /// segments a previous run left (see ``SegmentRecovery``). New lines always go to a new segment.
-    public convenience init(configuration: PipelineConfiguration, observer: (any PipelineObserver)? = nil) throws {
+    ///
+    /// `sink` nil: the WAL is the sink (spool), and ack=delivered means the same as ack=durable. With a sink,
+    /// ack=durable forwards from the WAL (store-and-forward, a checkpoint beside the segments), and
+    /// ack=memory / ack=delivered hand events to the sink without touching the disk.
+    public convenience init(
+        configuration: PipelineConfiguration, observer: (any PipelineObserver)? = nil, sink: (any Sink)? = nil
+    ) throws {
         try self.init(
             configuration: configuration, observer: observer,
-            storage: PosixWALStorage(), now: { ContinuousClock.now }
+            storage: PosixWALStorage(), now: { ContinuousClock.now }, sink: sink
         )
     }
 
@@ -67,7 +86,8 @@ public final class EventPipeline: @unchecked Sendable {
         configuration: PipelineConfiguration,
         observer: (any PipelineObserver)?,
         storage: any WALStorage,
-        now: @escaping @Sendable () -> ContinuousClock.Instant
+        now: @escaping @Sendable () -> ContinuousClock.Instant,
+        sink: (any Sink)? = nil
     ) throws(WALIOError) {
         let directory = configuration.dataDirectory
         try FileSystemCalls.createDirectories(atPath: directory)
@@ -80,27 +100,50 @@ public final class EventPipeline: @unchecked Sendable {
             throw error
         }
         self.configuration = configuration
-        self.observer = observer ?? NoopPipelineObserver()
+        let observer = observer ?? NoopPipelineObserver()
+        self.observer = observer
         self.now = now
+        let deadLetters = DeadLetterSpool(dataDirectory: directory)
+        switch (sink, configuration.ackMode) {
+        case (nil, _):
+            route = .spool
+        case (let sink?, .durable):
+            do throws(WALIOError) {
+                route = .forwarded(
+                    try WALForwarder(directory: directory, sink: sink, observer: observer, deadLetters: deadLetters), sink
+                )
+            } catch {
+                FileSystemCalls.closeDescriptor(lockDescriptor)
+                throw error
+            }
+        case (let sink?, .memory), (let sink?, .delivered):
+            route = .direct(SinkDispatcher(sink: sink, observer: observer, deadLetters: deadLetters), sink)
+        }
+        // ack=delivered with the spool as the sink: the spool's confirmation is the fdatasync.
+        walAckMode = configuration.ackMode == .memory ? .memory : .durable
+        var walConfiguration = configuration
+        walConfiguration.ackMode = walAckMode
         var tick = configuration.writerTickInterval
         // With ack=memory nobody waits for the writer, so submissions do not wake it one by one (a futex
         // wake and two context switches per request); it drains on this short tick, or when enough is pending.
         if configuration.ackMode == .memory { tick = min(tick, configuration.memoryModeSyncInterval, Self.memoryModeWriterTick) }
         self.writerTickInterval = max(tick, .milliseconds(1))
         self.writer = WALWriter(
-            configuration: configuration, recovered: recovery.segments, highestSequence: recovery.highestSequence,
+            configuration: walConfiguration, recovered: recovery.segments, highestSequence: recovery.highestSequence,
             lockDescriptor: lockDescriptor, storage: storage, observer: self.observer, now: now
         )
         var state = SharedState(
             gate: AdmissionGate(
                 maxQueuedBytes: configuration.maxQueuedBytes,
                 highWaterFraction: configuration.highWaterFraction,
-                lowWaterFraction: configuration.lowWaterFraction
+                lowWaterFraction: configuration.lowWaterFraction,
+                maxBacklogBytes: sink != nil && configuration.ackMode == .durable ? configuration.retentionMaxBytes : nil
             ),
             heartbeat: now()
         )
         state.walBytes = writer.walBytes
         state.segmentCount = writer.segmentCount
+        if case .forwarded = route { state.gate.updateBacklog(bytes: writer.walBytes) }
         self.shared = Mutex(state)
     }
 
@@ -121,6 +164,7 @@ public final class EventPipeline: @unchecked Sendable {
         }
         if shouldStart {
             writerQueue.async { self.runWriterLoop() }
+            if case .forwarded(let forwarder, _) = route { forwarder.start() }
         }
     }
 
@@ -146,7 +190,10 @@ public final class EventPipeline: @unchecked Sendable {
 
         let eventCount = batches.reduce(0) { $0 + $1.events.count }
         let write = PendingWrite(lines: WALLineEncoder.encode(batches), eventCount: eventCount)
-        let durable = configuration.ackMode == .durable
+        if case .direct(let dispatcher, _) = route {
+            return submitToSink(write, dispatcher: dispatcher, completion: completion)
+        }
+        let durable = walAckMode == .durable
         let (decision, wakeWriter) = shared.withLock { state -> (AdmissionGate.Decision, Bool) in
             let decision = state.gate.admit(bytes: write.lines.count)
             guard decision == .accepted else { return (decision, false) }
@@ -165,13 +212,41 @@ public final class EventPipeline: @unchecked Sendable {
         return .accepted
     }
 
+    /// ack=memory / ack=delivered with a remote sink: admit against the budget, hand the lines to the sink as
+    /// one block; the bytes stay charged until the sink confirms them.
+    private func submitToSink(
+        _ write: PendingWrite, dispatcher: SinkDispatcher, completion: @escaping Completion
+    ) -> AdmissionResult {
+        let bytes = write.lines.count
+        let decision = shared.withLock { $0.gate.admit(bytes: bytes) }
+        if decision != .accepted { return refuse(decision) }
+        let block = SinkBlock(lines: write.lines.array)
+        if block.malformedLines > 0 { observer.eventsDropped(events: block.malformedLines, reason: "malformed_line") }
+        var once: CompletionOnce?
+        if configuration.ackMode == .delivered {
+            let pending = CompletionOnce(completion)
+            once = pending
+            let events = write.eventCount
+            let observer = self.observer
+            let timeout = DispatchTimeInterval.nanoseconds(Int(clamping: configuration.sinkTimeout.wholeNanoseconds))
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                if pending.complete(.failure(.sinkTimeout)) { observer.sinkTimedOut(events: events) }
+            }
+        }
+        dispatcher.dispatch(block, bytes: bytes, completion: once) { [self] released in
+            shared.withLock { $0.gate.release(bytes: released) }
+        }
+        if once == nil { completion(.success(())) }
+        return .accepted
+    }
+
     /// Would a submission of about `estimatedBytes` be refused right now? Callers ask before spending CPU on
     /// decoding a request, so an overloaded server refuses cheaply; ``submit(_:completion:)-(EventBatch,_)``
     /// still decides for real. Counts nothing and admits nothing.
     public func admissionPreview(estimatedBytes: Int) -> AdmissionResult {
         switch shared.withLock({ $0.gate.preview(bytes: estimatedBytes) }) {
         case .accepted: .accepted
-        case .queueFull: .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)
+        case .queueFull, .walFull: .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)
         case .stopped: .stopped
         }
     }
@@ -184,6 +259,32 @@ public final class EventPipeline: @unchecked Sendable {
 
     /// Bytes across all segment files, as of the writer's last turn.
     public var walBytes: Int64 { shared.withLock { $0.walBytes } }
+
+    /// ack=durable with a remote sink: WAL bytes the sink has not confirmed yet (sink lag); with the spool as
+    /// the sink, 0; ack=memory / delivered with a remote sink: canonical bytes handed over and unconfirmed.
+    public var undeliveredBytes: Int64 {
+        switch route {
+        case .spool: 0
+        case .forwarded(let forwarder, _): forwarder.undeliveredBytes
+        case .direct: Int64(shared.withLock { $0.gate.queuedBytes })
+        }
+    }
+
+    /// The sink's name (`spool` when the WAL is the sink).
+    public var sinkName: String {
+        switch route {
+        case .spool: "spool"
+        case .forwarded(_, let sink), .direct(_, let sink): sink.name
+        }
+    }
+
+    /// False while the sink says it cannot deliver; the spool is always reachable.
+    public var sinkIsReachable: Bool {
+        switch route {
+        case .spool: true
+        case .forwarded(_, let sink), .direct(_, let sink): sink.isReachable
+        }
+    }
 
     /// Segment files on disk, including the active one, as of the writer's last turn.
     public var segmentCount: Int { shared.withLock { $0.segmentCount } }
@@ -199,7 +300,10 @@ public final class EventPipeline: @unchecked Sendable {
     /// that is done, or at `deadline`, whichever comes first; at the deadline, durable submissions not yet
     /// synced complete with `.failure(.stopped)` (ack=memory: their events are lost), reported through
     /// `stopDeadlineExpired`. Safe to call more than once; starts the writer if `start()` was never called.
-    public func stop(deadline: ContinuousClock.Instant, completion: @escaping @Sendable () -> Void) {
+    public func stop(deadline: ContinuousClock.Instant, completion outerCompletion: @escaping @Sendable () -> Void) {
+        let completion: @Sendable () -> Void = { [self] in
+            drainSink(deadline: deadline, then: outerCompletion)
+        }
         let (alreadyFinished, wakeWriter) = shared.withLock { state -> (Bool, Bool) in
             if state.stopFinished { return (true, false) }
             state.gate.stop()
@@ -218,6 +322,35 @@ public final class EventPipeline: @unchecked Sendable {
         let remaining = deadline - ContinuousClock.now
         let delay = DispatchTimeInterval.nanoseconds(Int(clamping: max(remaining, .zero).wholeNanoseconds))
         DispatchQueue.global().asyncAfter(deadline: .now() + delay) { self.abandonAtDeadline() }
+    }
+
+    /// After the writer has stopped: let the sink take what is left until `deadline` (the forwarder delivers
+    /// the WAL's rest; direct submissions in flight finish), flush it, then call `then`. What is still
+    /// undelivered stays in the WAL (durable) or is counted lost (memory) or answered 503 (delivered).
+    private func drainSink(deadline: ContinuousClock.Instant, then: @escaping @Sendable () -> Void) {
+        switch route {
+        case .spool:
+            then()
+        case .forwarded(let forwarder, let sink):
+            forwarder.stop(deadline: deadline) {
+                _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
+                then()
+            }
+        case .direct(let dispatcher, let sink):
+            let once = CompletionOnce { _ in then() }
+            dispatcher.whenDrained {
+                _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
+                once.complete(.success(()))
+            }
+            let remaining = DispatchTimeInterval.nanoseconds(
+                Int(clamping: max(deadline - ContinuousClock.now, .zero).wholeNanoseconds)
+            )
+            let observer = self.observer
+            DispatchQueue.global().asyncAfter(deadline: .now() + remaining) {
+                let lost = dispatcher.eventsInFlight
+                if once.complete(.failure(.stopped)), lost > 0 { observer.stopDeadlineExpired(unwrittenEvents: lost) }
+            }
+        }
     }
 
     // MARK: - Writer loop (writerQueue only)
@@ -245,6 +378,9 @@ public final class EventPipeline: @unchecked Sendable {
                 let results = writer.writeRound(turn.writes)
                 let writtenBytes = turn.writes.reduce(0) { $0 + $1.lines.count }
                 let completions = shared.withLock { state -> [Completion]? in
+                    // Forwarding: the written bytes move from the queue to the WAL backlog in one step, so
+                    // admission never sees them in neither.
+                    if case .forwarded = route { state.gate.updateBacklog(bytes: writer.walBytes) }
                     state.gate.release(bytes: writtenBytes)
                     state.walBytes = writer.walBytes
                     state.segmentCount = writer.segmentCount
@@ -256,11 +392,18 @@ public final class EventPipeline: @unchecked Sendable {
                     for (completion, result) in zip(completions, results) { completion(result) }
                 }
             }
-            if configuration.ackMode == .memory { writer.syncIfDue() }
-            writer.enforceRetention()
+            if walAckMode == .memory { writer.syncIfDue() }
+            var deliveredBefore: UInt64?
+            if case .forwarded(let forwarder, _) = route {
+                if !turn.writes.isEmpty { forwarder.notifyAppended() }
+                deliveredBefore = forwarder.delivered.sequence
+            }
+            writer.enforceRetention(deliveredBefore: deliveredBefore)
+            let forwarding = deliveredBefore != nil
             shared.withLock { state in
                 state.walBytes = writer.walBytes
                 state.segmentCount = writer.segmentCount
+                if forwarding { state.gate.updateBacklog(bytes: writer.walBytes) }
             }
 
             if turn.stopping {
@@ -320,6 +463,9 @@ public final class EventPipeline: @unchecked Sendable {
         case .stopped:
             observer.admissionRefused(reason: "stopped")
             return .stopped
+        case .walFull:
+            observer.admissionRefused(reason: "wal_full")
+            return .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)
         case .queueFull, .accepted:
             observer.admissionRefused(reason: "queue_full")
             return .queueFull(retryAfterSeconds: configuration.retryAfterSeconds)

@@ -13,7 +13,10 @@ public struct PipelineConfiguration: Sendable {
     public var segmentMaxBytes: Int
     /// A non-empty active segment older than this is closed (checked every writer round and tick).
     public var segmentMaxAge: Duration
-    /// Total bytes across segments; the oldest closed segments are deleted beyond it (never the active one).
+    /// Total bytes across segments. With the spool as the sink, the oldest closed segments are deleted beyond
+    /// it (never the active one). With a remote sink (ack=durable), it is the store-and-forward cap instead:
+    /// undelivered segments are never deleted, and past this many WAL bytes admission answers 503; readiness
+    /// turns false at `highWaterFraction` of it.
     public var retentionMaxBytes: Int64
     /// With ack=memory, fdatasync at most this often (and on rotation and stop).
     public var memoryModeSyncInterval: Duration
@@ -21,6 +24,8 @@ public struct PipelineConfiguration: Sendable {
     public var retryAfterSeconds: Int
     /// How long the idle writer sleeps between ticks (age rotation, memory-mode sync, heartbeat).
     public var writerTickInterval: Duration
+    /// ack=delivered: how long a submission waits for the sink's confirmation before it is answered 503.
+    public var sinkTimeout: Duration
 
     public init(
         dataDirectory: String,
@@ -33,7 +38,8 @@ public struct PipelineConfiguration: Sendable {
         retentionMaxBytes: Int64 = 1 << 30,
         memoryModeSyncInterval: Duration = .seconds(1),
         retryAfterSeconds: Int = 1,
-        writerTickInterval: Duration = .milliseconds(200)
+        writerTickInterval: Duration = .milliseconds(200),
+        sinkTimeout: Duration = .seconds(10)
     ) {
         self.dataDirectory = dataDirectory
         self.ackMode = ackMode
@@ -46,5 +52,6 @@ public struct PipelineConfiguration: Sendable {
         self.memoryModeSyncInterval = memoryModeSyncInterval
         self.retryAfterSeconds = retryAfterSeconds
         self.writerTickInterval = writerTickInterval
+        self.sinkTimeout = sinkTimeout
     }
 }

@@ -4,4 +4,7 @@ public enum PipelineError: Error, Sendable, Equatable {
     case writeFailed(String)
     /// The stop deadline passed before the submission could be written and synced.
     case stopped
+    /// ack=delivered: the sink had not confirmed the submission within ``PipelineConfiguration/sinkTimeout``
+    /// (it may still deliver it later; a client retry can then duplicate it).
+    case sinkTimeout
 }

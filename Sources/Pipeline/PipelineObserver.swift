@@ -16,6 +16,18 @@ public protocol PipelineObserver: Sendable {
     /// The stop deadline passed with `events` admitted events not yet written and synced: they are lost
     /// (ack=memory) or their submissions complete with ``PipelineError/stopped`` (ack=durable).
     func stopDeadlineExpired(unwrittenEvents: Int)
+    /// A sink confirmed `events` events (`bytes` canonical bytes) of one block, `latency` after handing it over.
+    func sinkDelivered(sink: String, events: Int, bytes: Int, latency: Duration)
+    /// A sink reported a block failed; it is handed over again after a backoff.
+    func sinkFailed(sink: String, reason: String)
+    /// Events handed to the sink again that it may already have (a retry, or a restart behind the checkpoint).
+    func sinkRedelivered(events: Int)
+    /// Events a sink can never deliver were set aside in the dead-letter spool.
+    func deadLettered(sink: String, events: Int, reason: String)
+    /// Events lost with nowhere to keep them (the dead-letter spool could not be written, a damaged WAL line).
+    func eventsDropped(events: Int, reason: String)
+    /// ack=delivered: a submission was answered 503 because the sink had not confirmed it in time.
+    func sinkTimedOut(events: Int)
 }
 
 extension PipelineObserver {
@@ -26,6 +38,12 @@ extension PipelineObserver {
     public func segmentRotated() {}
     public func segmentsDeleted(count: Int, bytes: Int64) {}
     public func stopDeadlineExpired(unwrittenEvents: Int) {}
+    public func sinkDelivered(sink: String, events: Int, bytes: Int, latency: Duration) {}
+    public func sinkFailed(sink: String, reason: String) {}
+    public func sinkRedelivered(events: Int) {}
+    public func deadLettered(sink: String, events: Int, reason: String) {}
+    public func eventsDropped(events: Int, reason: String) {}
+    public func sinkTimedOut(events: Int) {}
 }
 
 /// Stands in when no observer is given, so the pipeline never branches on an optional.

@@ -141,11 +141,17 @@ final class WALWriter {
         syncActive(awaitingSync: &noneAwaiting, results: &noResults)
     }
 
-    /// Deletes the oldest closed segments while the total is over `retentionMaxBytes`; never the active one.
-    func enforceRetention() {
+    /// Spool as the sink (`deliveredBefore` nil): deletes the oldest closed segments while the total is over
+    /// `retentionMaxBytes`. Remote sink: deletes exactly the closed segments the forwarder has moved past
+    /// (sequence below `deliveredBefore`), whatever the total. Never the active one.
+    func enforceRetention(deliveredBefore: UInt64? = nil) {
         var deletedCount = 0
         var deletedBytes: Int64 = 0
-        while walBytes > retentionMaxBytes, let oldest = closed.first {
+        func deletable(_ segment: ClosedSegment) -> Bool {
+            if let deliveredBefore { return segment.sequence < deliveredBefore }
+            return walBytes > retentionMaxBytes
+        }
+        while let oldest = closed.first, deletable(oldest) {
             do throws(WALIOError) {
                 try storage.removeFile(atPath: oldest.path)
             } catch {

@@ -13,97 +13,74 @@ import Glibc
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the ingest API (the default subcommand).",
-        discussion: "Every option can also be set through the environment variable named in its help. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB."
+        discussion: """
+            Every option can also be set through the environment variable named in its help; a flag wins over \
+            the variable. Durations: 500ms, 5s, 2m. Sizes: bytes, or 64KiB, 64MiB, 1GiB. Without --keys any \
+            non-empty API key is accepted.
+            Exit statuses: 65 a value not in its form, 66 key file unreadable or invalid, 69 cannot listen, \
+            73 data directory unusable, 78 settings that contradict each other (docs/configuration.md).
+            """
     )
 
-    @Option(help: "Address to listen on, HOST:PORT or [IPv6]:PORT. Env: KELPIE_LISTEN. Default 0.0.0.0:8080.")
+    @Option(parsing: .unconditional, help: "Address to listen on, HOST:PORT or [IPv6]:PORT. Env: KELPIE_LISTEN. Default 0.0.0.0:8080.")
     var listen: String?
-    @Option(help: "Directory for the WAL/spool segment files. Env: KELPIE_DATA_DIR. Default ./data.")
+    @Option(parsing: .unconditional, help: "Directory for the WAL/spool segment files. Env: KELPIE_DATA_DIR. Default ./data.")
     var dataDir: String?
-    @Option(help: "When to answer: durable (after fsync) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
+    @Option(parsing: .unconditional, help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
-    @Option(help: "Readiness backend: epoll or dispatch. Env: KELPIE_IO_BACKEND. Default epoll.")
+    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    var sink: String?
+    @Option(parsing: .unconditional, help: "With --ack delivered, answer 503 when the sink has not confirmed within this. Env: KELPIE_SINK_TIMEOUT. Default 10s.")
+    var sinkTimeout: String?
+    @Option(parsing: .unconditional, help: "Readiness backend: epoll or dispatch. Env: KELPIE_IO_BACKEND. Default epoll.")
     var ioBackend: String?
-    @Option(help: "I/O lanes (serial queues); 0 = one per CPU. Env: KELPIE_LANES. Default 0.")
-    var lanes: Int?
-    @Option(help: "Open connections before accepting pauses. Env: KELPIE_MAX_CONNECTIONS. Default 10000.")
-    var maxConnections: Int?
-    @Option(help: "Largest request body on the wire. Env: KELPIE_MAX_BODY_BYTES. Default 10MiB.")
+    @Option(parsing: .unconditional, help: "I/O lanes (serial queues); 0 = one per CPU. Env: KELPIE_LANES. Default 0.")
+    var lanes: String?
+    @Option(parsing: .unconditional, help: "Open connections before accepting pauses. Env: KELPIE_MAX_CONNECTIONS. Default 10000.")
+    var maxConnections: String?
+    @Option(parsing: .unconditional, help: "Largest request body on the wire. Env: KELPIE_MAX_BODY_BYTES. Default 10MiB.")
     var maxBodyBytes: String?
-    @Option(help: "Largest body after gzip/zstd decoding. Env: KELPIE_MAX_DECODED_BYTES. Default 20MiB.")
+    @Option(parsing: .unconditional, help: "Largest body after gzip/zstd decoding. Env: KELPIE_MAX_DECODED_BYTES. Default 20MiB.")
     var maxDecodedBytes: String?
-    @Option(help: "Largest request head (request line + headers). Env: KELPIE_MAX_HEADER_BYTES. Default 32KiB.")
+    @Option(parsing: .unconditional, help: "Largest request head (request line + headers). Env: KELPIE_MAX_HEADER_BYTES. Default 32KiB.")
     var maxHeaderBytes: String?
-    @Option(help: "Most header fields per request. Env: KELPIE_MAX_HEADER_COUNT. Default 100.")
-    var maxHeaderCount: Int?
-    @Option(help: "Longest request line. Env: KELPIE_MAX_REQUEST_LINE_BYTES. Default 8KiB.")
+    @Option(parsing: .unconditional, help: "Most header fields per request. Env: KELPIE_MAX_HEADER_COUNT. Default 100.")
+    var maxHeaderCount: String?
+    @Option(parsing: .unconditional, help: "Longest request line. Env: KELPIE_MAX_REQUEST_LINE_BYTES. Default 8KiB.")
     var maxRequestLineBytes: String?
-    @Option(help: "Time allowed to receive a request head. Env: KELPIE_HEADER_TIMEOUT. Default 10s.")
+    @Option(parsing: .unconditional, help: "Time allowed to receive a request head. Env: KELPIE_HEADER_TIMEOUT. Default 10s.")
     var headerTimeout: String?
-    @Option(help: "Time allowed to receive a request body once the head is in. Env: KELPIE_BODY_TIMEOUT. Default 60s.")
+    @Option(parsing: .unconditional, help: "Time allowed to receive a request body once the head is in. Env: KELPIE_BODY_TIMEOUT. Default 60s.")
     var bodyTimeout: String?
-    @Option(help: "Keep-alive idle time before a connection is closed. Env: KELPIE_IDLE_TIMEOUT. Default 60s.")
+    @Option(parsing: .unconditional, help: "Keep-alive idle time before a connection is closed. Env: KELPIE_IDLE_TIMEOUT. Default 60s.")
     var idleTimeout: String?
-    @Option(help: "Bytes admitted but not yet durable before requests get 503. Env: KELPIE_MAX_QUEUE_BYTES. Default 64MiB.")
+    @Option(parsing: .unconditional, help: "Bytes admitted but not yet durable before requests get 503. Env: KELPIE_MAX_QUEUE_BYTES. Default 64MiB.")
     var maxQueueBytes: String?
-    @Option(help: "Rotate a WAL segment at this size. Env: KELPIE_SEGMENT_MAX_BYTES. Default 64MiB.")
+    @Option(parsing: .unconditional, help: "Rotate a WAL segment at this size. Env: KELPIE_SEGMENT_MAX_BYTES. Default 64MiB.")
     var segmentMaxBytes: String?
-    @Option(help: "Rotate a WAL segment at this age. Env: KELPIE_SEGMENT_MAX_AGE. Default 10m.")
+    @Option(parsing: .unconditional, help: "Rotate a WAL segment at this age. Env: KELPIE_SEGMENT_MAX_AGE. Default 10m.")
     var segmentMaxAge: String?
-    @Option(help: "Delete the oldest segments beyond this total. Env: KELPIE_RETENTION_MAX_BYTES. Default 1GiB.")
+    @Option(parsing: .unconditional, help: "Spool: delete the oldest segments beyond this total. Remote sink with --ack durable: undelivered WAL bytes allowed before 503. Env: KELPIE_RETENTION_MAX_BYTES. Default 1GiB.")
     var retentionMaxBytes: String?
-    @Option(help: "After SIGTERM, keep serving (readiness 503) this long. Env: KELPIE_DRAIN_DELAY. Default 5s.")
+    @Option(parsing: .unconditional, help: "After SIGTERM, keep serving (readiness 503) this long. Env: KELPIE_DRAIN_DELAY. Default 5s.")
     var drainDelay: String?
-    @Option(help: "After the drain delay, bound on finishing requests and the final fsync. Env: KELPIE_SHUTDOWN_TIMEOUT. Default 20s.")
+    @Option(parsing: .unconditional, help: "After the drain delay, bound on finishing requests and the final fsync. Env: KELPIE_SHUTDOWN_TIMEOUT. Default 20s.")
     var shutdownTimeout: String?
-    @Option(help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
+    @Option(parsing: .unconditional, help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
     var keys: String?
-    @Option(help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
+    @Option(parsing: .unconditional, help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
     var maxEventBodyBytes: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
+    @Option(parsing: .unconditional, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
     func run() async throws {
-        let environment = Environment.current
-        var config = AppConfiguration()
-        func value(_ flag: String?, _ variable: String) -> String? { flag ?? environment[variable] }
-        func parse<T>(_ flag: String?, _ variable: String, _ what: String, _ parser: (String) -> T?) throws -> T? {
-            guard let text = value(flag, variable) else { return nil }
-            guard let parsed = parser(text) else {
-                throw ValidationError("invalid \(what) '\(text)' (from \(flag != nil ? "flag" : variable))")
-            }
-            return parsed
-        }
-        let duration = ConfigValueParser.duration
-        let bytes = ConfigValueParser.byteCount
-
-        if let listen = try parse(listen, "KELPIE_LISTEN", "listen address", ListenAddress.init(parsing:)) { config.listen = listen }
-        if let dir = value(dataDir, "KELPIE_DATA_DIR") { config.dataDirectory = dir }
-        if let ack = try parse(ack, "KELPIE_ACK", "ack mode", { AckModeName(rawValue: $0) }) { config.ackMode = ack.mode }
-        if let backend = try parse(ioBackend, "KELPIE_IO_BACKEND", "io backend", { IOBackendName(rawValue: $0) }) { config.ioBackend = backend.kind }
-        if let lanes = try parse(lanes.map(String.init), "KELPIE_LANES", "lane count", { Int($0) }) { config.laneCount = lanes }
-        if let max = try parse(maxConnections.map(String.init), "KELPIE_MAX_CONNECTIONS", "max connections", { Int($0) }) { config.maxConnections = max }
-        if let v = try parse(maxBodyBytes, "KELPIE_MAX_BODY_BYTES", "size", bytes) { config.maxBodyBytes = v }
-        if let v = try parse(maxDecodedBytes, "KELPIE_MAX_DECODED_BYTES", "size", bytes) { config.maxDecodedBodyBytes = v }
-        if let v = try parse(maxHeaderBytes, "KELPIE_MAX_HEADER_BYTES", "size", bytes) { config.maxHeaderBytes = v }
-        if let v = try parse(maxHeaderCount.map(String.init), "KELPIE_MAX_HEADER_COUNT", "count", { Int($0) }) { config.maxHeaderCount = v }
-        if let v = try parse(maxRequestLineBytes, "KELPIE_MAX_REQUEST_LINE_BYTES", "size", bytes) { config.maxRequestLineBytes = v }
-        if let v = try parse(headerTimeout, "KELPIE_HEADER_TIMEOUT", "duration", duration) { config.timeouts.headerTimeout = v }
-        if let v = try parse(bodyTimeout, "KELPIE_BODY_TIMEOUT", "duration", duration) { config.timeouts.bodyTimeout = v }
-        if let v = try parse(idleTimeout, "KELPIE_IDLE_TIMEOUT", "duration", duration) { config.timeouts.idleTimeout = v }
-        if let v = try parse(maxQueueBytes, "KELPIE_MAX_QUEUE_BYTES", "size", bytes) { config.maxQueuedBytes = v }
-        if let v = try parse(segmentMaxBytes, "KELPIE_SEGMENT_MAX_BYTES", "size", bytes) { config.segmentMaxBytes = v }
-        if let v = try parse(segmentMaxAge, "KELPIE_SEGMENT_MAX_AGE", "duration", duration) { config.segmentMaxAge = v }
-        if let v = try parse(retentionMaxBytes, "KELPIE_RETENTION_MAX_BYTES", "size", bytes) { config.retentionMaxBytes = Int64(v) }
-        if let v = try parse(drainDelay, "KELPIE_DRAIN_DELAY", "duration", duration) { config.drainDelay = v }
-        if let v = try parse(shutdownTimeout, "KELPIE_SHUTDOWN_TIMEOUT", "duration", duration) { config.shutdownTimeout = v }
-        if let path = value(keys, "KELPIE_KEYS") { config.keysPath = path }
-        if let v = try parse(maxEventBodyBytes, "KELPIE_MAX_EVENT_BODY_BYTES", "size", bytes) { config.maxEventBodyBytes = v }
-        let level = try parse(logLevel, "KELPIE_LOG_LEVEL", "log level", { Logger.Level(rawValue: $0) }) ?? .info
+        let config: AppConfiguration
+        let level: Logger.Level
         do {
-            try config.validate()
+            (config, level) = try configuration()
         } catch {
-            throw ValidationError(error.description)
+            error.printToStandardError()
+            throw ExitCode(error.kind.rawValue)
         }
 
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
@@ -116,14 +93,89 @@ struct Serve: AsyncParsableCommand {
             app = try KelpieApplication(configuration: config, logger: logger)
             try app.start()
         } catch {
-            logger.critical("start failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
+            // Plain words on stderr for the person at the terminal, JSON on stdout for the log pipeline.
+            let failure = Self.startupFailure(error, config)
+            logger.critical("start failed", metadata: ["error": "\(error)", "exit_status": "\(failure.kind.rawValue)"])
+            failure.printToStandardError()
+            throw ExitCode(failure.kind.rawValue)
         }
         let reloads = ReloadSignal { app.reloadKeys() }
         let signal = await shutdown.wait()
         reloads.cancel()
         logger.info("signal received", metadata: ["signal": "\(signal)"])
         await app.shutdown()
+    }
+
+    /// Flags, then `KELPIE_*` variables, then defaults; every value checked before anything starts.
+    private func configuration() throws(StartupFailure) -> (AppConfiguration, Logger.Level) {
+        let settings = SettingReader(environment: Environment.current)
+        var config = AppConfiguration()
+        let duration = ConfigValueParser.duration
+        let bytes = ConfigValueParser.byteCount
+        let size = SettingReader.Expected.size
+        let time = SettingReader.Expected.duration
+        let whole = SettingReader.Expected.wholeNumber
+        let positive = SettingReader.Expected.positiveNumber
+        func count(_ text: String) -> Int? { Int(text).flatMap { $0 >= 0 ? $0 : nil } }
+        func atLeastOne(_ text: String) -> Int? { Int(text).flatMap { $0 >= 1 ? $0 : nil } }
+
+        if let v = try settings.parse(listen, "listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.listen = v }
+        if let dir = settings.text(dataDir, "data-dir") { config.dataDirectory = dir }
+        if let v = try settings.parse(ack, "ack", expected: "durable, delivered or memory", { AckModeName(rawValue: $0) }) { config.ackMode = v.mode }
+        if let v = try settings.parse(sink, "sink", expected: "spool or null", { SinkKind(rawValue: $0) }) { config.sink = v }
+        if let v = try settings.parse(sinkTimeout, "sink-timeout", expected: time, duration) { config.sinkTimeout = v }
+        if let v = try settings.parse(ioBackend, "io-backend", expected: "epoll or dispatch", { IOBackendName(rawValue: $0) }) { config.ioBackend = v.kind }
+        if let v = try settings.parse(lanes, "lanes", expected: "\(whole) (0 = one per CPU)", count) { config.laneCount = v }
+        if let v = try settings.parse(maxConnections, "max-connections", expected: positive, atLeastOne) { config.maxConnections = v }
+        if let v = try settings.parse(maxBodyBytes, "max-body-bytes", expected: size, bytes) { config.maxBodyBytes = v }
+        if let v = try settings.parse(maxDecodedBytes, "max-decoded-bytes", expected: size, bytes) { config.maxDecodedBodyBytes = v }
+        if let v = try settings.parse(maxHeaderBytes, "max-header-bytes", expected: size, bytes) { config.maxHeaderBytes = v }
+        if let v = try settings.parse(maxHeaderCount, "max-header-count", expected: positive, atLeastOne) { config.maxHeaderCount = v }
+        if let v = try settings.parse(maxRequestLineBytes, "max-request-line-bytes", expected: size, bytes) { config.maxRequestLineBytes = v }
+        if let v = try settings.parse(headerTimeout, "header-timeout", expected: time, duration) { config.timeouts.headerTimeout = v }
+        if let v = try settings.parse(bodyTimeout, "body-timeout", expected: time, duration) { config.timeouts.bodyTimeout = v }
+        if let v = try settings.parse(idleTimeout, "idle-timeout", expected: time, duration) { config.timeouts.idleTimeout = v }
+        if let v = try settings.parse(maxQueueBytes, "max-queue-bytes", expected: size, bytes) { config.maxQueuedBytes = v }
+        if let v = try settings.parse(segmentMaxBytes, "segment-max-bytes", expected: size, bytes) { config.segmentMaxBytes = v }
+        if let v = try settings.parse(segmentMaxAge, "segment-max-age", expected: time, duration) { config.segmentMaxAge = v }
+        if let v = try settings.parse(retentionMaxBytes, "retention-max-bytes", expected: size, bytes) { config.retentionMaxBytes = Int64(v) }
+        if let v = try settings.parse(drainDelay, "drain-delay", expected: time, duration) { config.drainDelay = v }
+        if let v = try settings.parse(shutdownTimeout, "shutdown-timeout", expected: time, duration) { config.shutdownTimeout = v }
+        if let path = settings.text(keys, "keys") { config.keysPath = path }
+        if let v = try settings.parse(maxEventBodyBytes, "max-event-body-bytes", expected: size, bytes) { config.maxEventBodyBytes = v }
+        let level = try settings.parse(
+            logLevel, "log-level", expected: "trace, debug, info, notice, warning, error or critical", { Logger.Level(rawValue: $0) }
+        ) ?? .info
+        do {
+            try config.validate()
+        } catch {
+            throw StartupFailure(.inconsistentSettings, error.description)
+        }
+        return (config, level)
+    }
+
+    /// Names the setting behind a start-up error and what to do about it.
+    private static func startupFailure(_ error: any Error, _ config: AppConfiguration) -> StartupFailure {
+        switch error {
+        case let error as ConfigurationError where error.setting == "keys":
+            return StartupFailure(.unreadableInput, "\(error.description). Fix the file, or leave --keys / KELPIE_KEYS unset to run open.")
+        case let error as ConfigurationError:
+            return StartupFailure(.inconsistentSettings, error.description)
+        case let error as WALIOError:
+            return StartupFailure(
+                .dataDirectoryUnusable,
+                "cannot use the data directory '\(config.dataDirectory)' (--data-dir / KELPIE_DATA_DIR): \(error.description). "
+                    + "Give a directory this user may create and write, e.g. --data-dir ./data."
+            )
+        case let error as SocketError:
+            return StartupFailure(
+                .listenFailed,
+                "cannot listen on \(config.listen) (--listen / KELPIE_LISTEN): \(error.description). "
+                    + "Use an address of this host and a port that is free and allowed to this user, e.g. --listen 127.0.0.1:18080."
+            )
+        default:
+            return StartupFailure(.other, "start failed: \(error)")
+        }
     }
 }
 

@@ -66,7 +66,10 @@ import TestSupport
                 #expect(response.status == 401)
                 #expect(response.bodyText == #"{"error":"unknown API key - check your credentials"}"#)
             }
-            #expect(try post(server, key: nil).status == 401)
+            // No key at all says so; Honeycomb's text above stays for keys that are present but unknown.
+            let missing = try post(server, key: nil)
+            #expect(missing.status == 401)
+            #expect(missing.bodyText == #"{"error":"missing 'x-honeycomb-team' header"}"#)
         }
     }
 

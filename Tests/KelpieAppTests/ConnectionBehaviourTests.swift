@@ -96,17 +96,40 @@ import Glibc
         await server.stop()
     }
 
-    @Test func missingKeyIs401WithHoneycombText() async throws {
+    @Test func missingKeyIs401NamingTheHeader() async throws {
         let server = try TestServer()
         defer { server.dataDirectory.remove() }
         for headers in [[], [("X-Honeycomb-Team", "")]] {
             let response = try server.client().roundTrip("POST", "/1/batch/ds", headers: headers, body: Self.batch)
             #expect(response.status == 401)
-            #expect(response.bodyText == #"{"error":"unknown API key - check your credentials"}"#)
+            #expect(response.bodyText == #"{"error":"missing 'x-honeycomb-team' header"}"#)
+            let auth = try server.client().roundTrip("GET", "/1/auth", headers: headers)
+            #expect(auth.status == 401)
+            #expect(auth.bodyText == #"{"error":"missing 'x-honeycomb-team' header"}"#)
         }
         // Refinery's alias is accepted.
         let aliased = try server.client().roundTrip("POST", "/1/batch/ds", headers: [("X-Hny-Team", "abc")], body: Self.batch)
         #expect(aliased.status == 200)
+        await server.stop()
+    }
+
+    @Test func wrongMethodOnIngestPathIs405WithCORSHeader() async throws {
+        // docs/api.md: every answer of the ingest and auth routes carries the CORS header, 405 included.
+        let server = try TestServer()
+        defer { server.dataDirectory.remove() }
+        for (method, path, allow) in [
+            ("GET", "/1/batch/ds", "POST, OPTIONS"), ("PUT", "/1/events/ds", "POST, OPTIONS"),
+            ("DELETE", "/v1/traces", "POST, OPTIONS"), ("POST", "/1/auth", "GET, OPTIONS"),
+        ] {
+            let response = try server.client().roundTrip(method, path, headers: [TestServer.authHeader])
+            #expect(response.status == 405, "\(method) \(path)")
+            #expect(response.header("Access-Control-Allow-Origin") == "*", "\(method) \(path)")
+            #expect(response.header("Allow") == allow, "\(method) \(path)")
+        }
+        // Probes are not CORS routes: their 405 stays the router's.
+        let probe = try server.client().roundTrip("POST", "/healthz")
+        #expect(probe.status == 405)
+        #expect(probe.header("Access-Control-Allow-Origin") == nil)
         await server.stop()
     }
 

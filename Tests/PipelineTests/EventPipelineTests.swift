@@ -176,6 +176,8 @@ import Testing
         }
         #expect(pipeline.submit(taggedBatch(1)) { _ in } == .accepted)
         #expect(waitUntil { storage.syncsFinished >= 1 }, "a tick fdatasyncs without stop or rotation")
+        // The observer hears of the sync just after the file returns from it.
+        #expect(waitUntil { !observer.syncs.isEmpty })
         #expect(observer.syncs.first == 1)
         stopAndWait(pipeline)
     }

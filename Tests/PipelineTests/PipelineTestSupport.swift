@@ -141,6 +141,12 @@ final class RecordingObserver: PipelineObserver {
         case rotated
         case deleted(count: Int, bytes: Int64)
         case deadlineExpired(unwrittenEvents: Int)
+        case sinkDelivered(events: Int)
+        case sinkFailed(String)
+        case redelivered(events: Int)
+        case deadLettered(events: Int, reason: String)
+        case dropped(events: Int, reason: String)
+        case sinkTimedOut(events: Int)
     }
 
     private let log = Mutex<[Event]>([])
@@ -166,6 +172,22 @@ final class RecordingObserver: PipelineObserver {
     func stopDeadlineExpired(unwrittenEvents: Int) {
         log.withLock { $0.append(.deadlineExpired(unwrittenEvents: unwrittenEvents)) }
     }
+    func sinkDelivered(sink: String, events: Int, bytes: Int, latency: Duration) {
+        log.withLock { $0.append(.sinkDelivered(events: events)) }
+    }
+    func sinkFailed(sink: String, reason: String) { log.withLock { $0.append(.sinkFailed(reason)) } }
+    func sinkRedelivered(events: Int) { log.withLock { $0.append(.redelivered(events: events)) } }
+    func deadLettered(sink: String, events: Int, reason: String) {
+        log.withLock { $0.append(.deadLettered(events: events, reason: reason)) }
+    }
+    func eventsDropped(events: Int, reason: String) { log.withLock { $0.append(.dropped(events: events, reason: reason)) } }
+    func sinkTimedOut(events: Int) { log.withLock { $0.append(.sinkTimedOut(events: events)) } }
+
+    /// Sum of the events in every case `pick` selects.
+    func total(_ pick: (Event) -> Int?) -> Int { events.compactMap(pick).reduce(0, +) }
+    var sinkDeliveredEvents: Int { total { if case .sinkDelivered(let n) = $0 { n } else { nil } } }
+    var redeliveredEvents: Int { total { if case .redelivered(let n) = $0 { n } else { nil } } }
+    var sinkFailures: Int { total { if case .sinkFailed = $0 { 1 } else { nil } } }
 }
 
 /// A clock the test moves by hand (for segment age).
@@ -298,6 +320,7 @@ func makePipeline(
     storage: ControlledStorage = ControlledStorage(),
     observer: RecordingObserver = RecordingObserver(),
     clock: ManualClock? = nil,
+    sink: (any Sink)? = nil,
     start: Bool = true,
     configure: (inout PipelineConfiguration) -> Void = { _ in }
 ) throws -> EventPipeline {
@@ -306,7 +329,9 @@ func makePipeline(
     configure(&configuration)
     let now: @Sendable () -> ContinuousClock.Instant
     if let clock { now = { clock.now() } } else { now = { ContinuousClock.now } }
-    let pipeline = try EventPipeline(configuration: configuration, observer: observer, storage: storage, now: now)
+    let pipeline = try EventPipeline(
+        configuration: configuration, observer: observer, storage: storage, now: now, sink: sink
+    )
     if start { pipeline.start() }
     return pipeline
 }
