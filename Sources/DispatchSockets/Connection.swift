@@ -10,7 +10,7 @@ internal import Synchronization
 ///
 /// Deadlines are a stored instant scanned by the lane's coarse tick; there is no timer object per
 /// connection.
-public final class Connection: @unchecked Sendable {
+public final class Connection: @unchecked Sendable {  // unchecked: lane-confined state, see above
     enum State {
         /// Reading and writing normally.
         case open
@@ -33,7 +33,15 @@ public final class Connection: @unchecked Sendable {
     /// Slot in the lane's ConnectionTable (-1 when not in it).
     var tableSlot = -1
     private(set) var channel: (any ReadinessChannel)!
-    private(set) var handler: (any ConnectionHandler)?
+    /// One object shared by the handlers of every connection on this lane, so they can keep lane-local
+    /// caches without locks. Lane only.
+    public var laneLocal: AnyObject? {
+        get { lane.handlerLocal }
+        set { lane.handlerLocal = newValue }
+    }
+
+    /// The handler driving this connection. Lane only.
+    public private(set) var handler: (any ConnectionHandler)?
 
     var state = State.open
     var isReadingPaused = false
@@ -163,7 +171,8 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: internals shared with Connection+Readiness
 
-    func assertOnLane() {
+    /// Traps unless called on this connection's lane; for handlers that rely on the confinement too.
+    public func assertOnLane() {
         dispatchPrecondition(condition: .onQueue(lane.queue))
     }
 

@@ -2,7 +2,7 @@ internal import Dispatch
 
 /// The Dispatch backend's per-lane part: only the coarse tick timer (one per lane, not per
 /// connection). Readiness comes from each channel's own sources, delivered on the lane queue.
-final class DispatchLaneLoop: LaneEventLoop, @unchecked Sendable {
+final class DispatchLaneLoop: LaneEventLoop, @unchecked Sendable {  // unchecked: lane-confined; its timer fires on the lane queue
     unowned let lane: IOLane
     private var tickTimer: (any DispatchSourceTimer)?
 

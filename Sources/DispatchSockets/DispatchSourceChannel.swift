@@ -9,7 +9,7 @@ internal import Glibc
 ///   handler, and releasing one crashes);
 /// - the descriptor is closed exactly once, in the cancel handler of the last live source;
 /// - all of this happens on the lane queue, which is also the sources' target queue.
-final class DispatchSourceChannel: ReadinessChannel, @unchecked Sendable {
+final class DispatchSourceChannel: ReadinessChannel, @unchecked Sendable {  // unchecked: lane-confined; the sources' handlers run on the lane queue
     let fileDescriptor: Int32
     private let queue: DispatchQueue
     private var target: (any ReadinessTarget)?

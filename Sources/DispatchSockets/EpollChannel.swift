@@ -5,7 +5,7 @@ internal import Glibc
 /// registered for the descriptor's life, so pausing costs no syscall: an edge that arrives while
 /// paused is remembered in `mayHaveInput` and resuming re-reads. EPOLLOUT is registered only while
 /// the target has output pending.
-final class EpollChannel: ReadinessChannel, @unchecked Sendable {
+final class EpollChannel: ReadinessChannel, @unchecked Sendable {  // unchecked: lane-confined; only its lane's epoll loop calls it
     private static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLET.rawValue
 
     unowned let loop: EpollLaneLoop

@@ -1,3 +1,4 @@
+internal import Locking
 internal import CSystemShims
 internal import Dispatch
 internal import Glibc
@@ -7,7 +8,7 @@ internal import Glibc
 /// after a pause, closed), run the tick. It re-enqueues itself after a bounded number of iterations,
 /// or as soon as its eventfd says another block was submitted to the lane, so submitted work runs
 /// promptly and in order.
-final class EpollLaneLoop: LaneEventLoop, @unchecked Sendable {
+final class EpollLaneLoop: LaneEventLoop, @unchecked Sendable {  // unchecked: lane-confined but for `wakeState` (locked) and the eventfd write
     static let maxEventsPerWait: Int32 = 256
     /// Iterations per queue turn before yielding to other blocks on the lane queue.
     static let maxIterationsPerTurn = 64

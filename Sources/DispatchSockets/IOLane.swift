@@ -5,7 +5,7 @@ internal import Synchronization
 /// One serial I/O lane: a DispatchQueue, its readiness loop, its connections, a shared receive
 /// buffer and the coarse tick that fires deadlines. All mutable state is touched only on `queue`;
 /// the members marked "any thread" are the exceptions.
-final class IOLane: @unchecked Sendable {
+final class IOLane: @unchecked Sendable {  // unchecked: mutable state touched only on `queue` (asserted); the "any thread" members are atomics or immutable
     let index: Int
     let queue: DispatchQueue
     private(set) var loop: (any LaneEventLoop)!
@@ -21,6 +21,8 @@ final class IOLane: @unchecked Sendable {
     /// Cleared when the lane stops, which breaks the server ↔ lane reference cycle.
     var server: SocketServer?
     var connections = ConnectionTable()
+    /// One object the handlers of this lane's connections share (e.g. a metrics cache). Lane only.
+    var handlerLocal: AnyObject?
     /// The listener, on the accept lane only, until it is closed.
     var listener: Listener?
 
@@ -70,6 +72,13 @@ final class IOLane: @unchecked Sendable {
 
     // MARK: lane only
 
+    /// Traps unless called on this lane's queue: the confinement that lets its state go unlocked.
+    @inline(__always)
+    func assertOnLane() {
+        dispatchPrecondition(condition: .onQueue(queue))
+    }
+
+    /// Called by `SocketServer.start()` before the loop runs, so not on the lane.
     func start() throws {
         recordHeartbeat(ContinuousClock.now)
         try loop.start()
@@ -78,6 +87,7 @@ final class IOLane: @unchecked Sendable {
     /// Takes ownership of an accepted descriptor: makes the Connection and its handler, registers
     /// it, then reports it open.
     func adopt(fileDescriptor: Int32, remoteAddress: SocketAddress, id: UInt64) {
+        assertOnLane()
         guard let server, !isStopping else {
             Syscalls.close(fileDescriptor)
             _ = limiter.releaseSlot()
@@ -98,6 +108,7 @@ final class IOLane: @unchecked Sendable {
 
     /// Called by the loop about once per `tick`.
     func runTick(now: ContinuousClock.Instant) {
+        assertOnLane()
         recordHeartbeat(now)
         listener?.tick(now: now)
         guard let earliest = earliestDeadline, earliest <= now else { return }
@@ -120,6 +131,7 @@ final class IOLane: @unchecked Sendable {
 
     /// A connection's descriptor is closed: forget it and free its slot under the cap.
     func connectionDidClose(_ connection: Connection) {
+        assertOnLane()
         connections.remove(connection)
         if limiter.releaseSlot(), let acceptLane = server?.acceptLane {
             acceptLane.submit { [acceptLane] in acceptLane.listener?.resumeAfterConnectionCap() }
@@ -128,6 +140,7 @@ final class IOLane: @unchecked Sendable {
     }
 
     func listenerDidClose() {
+        assertOnLane()
         listener = nil
         if isStopping { finishStopIfIdle() }
     }
@@ -135,6 +148,7 @@ final class IOLane: @unchecked Sendable {
     /// Closes every connection at once; once all descriptors are closed, stops the loop and calls
     /// `completion` on the lane.
     func stop(completion: @escaping () -> Void) {
+        assertOnLane()
         guard !isStopped else { completion(); return }
         let previous = stopCompletion
         stopCompletion = { previous?(); completion() }

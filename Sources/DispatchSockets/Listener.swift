@@ -4,7 +4,7 @@ internal import Synchronization
 /// The listening socket, living on the accept lane. Accepts in bounded batches, reserves a slot
 /// under the connection cap before each accept (pausing at the cap, h2o-style), backs off on
 /// descriptor exhaustion, and hands each new connection to the next lane round-robin.
-final class Listener: ReadinessTarget, @unchecked Sendable {
+final class Listener: ReadinessTarget, @unchecked Sendable {  // unchecked: lane-confined to the accept lane but for `shutDownFromAnyThread` (one shutdown(2) call)
     /// Accepts per readiness wakeup before the lane turns to its other work.
     static let maxAcceptsPerWakeup = 64
 

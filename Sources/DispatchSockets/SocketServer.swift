@@ -1,5 +1,6 @@
 internal import Dispatch
 internal import Glibc
+internal import Locking
 
 /// A TCP server on non-blocking BSD sockets over Dispatch, knowing nothing of HTTP. A fixed set of
 /// serial I/O lanes (DispatchQueues) runs every connection callback; one listener on lane 0 accepts
@@ -7,7 +8,7 @@ internal import Glibc
 ///
 /// Lifecycle: `start()` once; `stopAccepting()` to drain; `shutdown(completion:)` to end. A server
 /// that is started must be shut down: its lanes keep it alive until then.
-public final class SocketServer: @unchecked Sendable {
+public final class SocketServer: Sendable {
     public let configuration: SocketServerConfiguration
     let makeHandler: @Sendable (Connection) -> any ConnectionHandler
     let lanes: [IOLane]

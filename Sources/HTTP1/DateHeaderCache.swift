@@ -1,3 +1,5 @@
+import EventModel
+
 /// The `Date` header value (IMF-fixdate, RFC 9110 §5.6.7) for a caller-supplied Unix time,
 /// re-formatted only when the second changes. A pure value: no clock, no Foundation.
 public struct DateHeaderCache: Sendable {
@@ -25,7 +27,8 @@ public struct DateHeaderCache: Sendable {
         let seconds = min(max(epochSeconds, supportedEpochSeconds.lowerBound), supportedEpochSeconds.upperBound)
         let days = seconds / 86_400
         let secondOfDay = seconds % 86_400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let date = CivilCalendar.date(fromDays: Int64(days))
+        let (year, month, day) = (Int(date.year), Int(date.month), Int(date.day))
         let weekday = (days + 4) % 7  // 1970-01-01 was a Thursday; 0 = Sunday
 
         let weekdayNames: StaticString = "SunMonTueWedThuFriSat"
@@ -59,20 +62,5 @@ public struct DateHeaderCache: Sendable {
         appendDigits(secondOfDay % 60, width: 2)
         bytes.append(contentsOf: " GMT".utf8)
         return bytes
-    }
-
-    /// Proleptic Gregorian (year, month 1–12, day 1–31) for days since 1970-01-01
-    /// (H. Hinnant's days-to-civil algorithm; days ≥ 0 here).
-    static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468  // days since 0000-03-01
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }

@@ -1,6 +1,5 @@
 import DispatchSockets
 import HTTP1
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -9,9 +8,9 @@ import Glibc
 /// Drives one HTTP/1.1 connection: feeds received bytes to the parser, hands complete requests to the
 /// router, writes responses in order, and performs what ``HTTPConnectionStateMachine`` decides.
 ///
-/// Confined to the connection's I/O lane: every method except the response writer's delivery closure runs
-/// there, so it needs no locks.
-final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
+/// Confined to the connection's I/O lane (asserted at the entry points): every method runs there, so it
+/// needs no locks. A pending answer completed elsewhere reaches it only through `Connection.execute`.
+final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
     private var connection: Connection?
     private var parser: RequestParser
@@ -32,11 +31,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
     private var currentRoute = ""
     /// Reading stays paused until queued output drains below the bound.
     private var waitingForOutputDrain = false
-    /// The thread running a route handler for this connection right now (0 otherwise). An answer given on
-    /// that thread, inside the handler, is kept in ``synchronousAnswer`` and written once the bytes around
-    /// the request are accounted for: no hop through the lane's queue, no eventfd wake-up.
-    private let handlerThread = Atomic<UInt>(0)
-    private var synchronousAnswer: (response: HTTPResponse, generation: UInt64)?
+    /// An answer available while the lane is still parsing (a route's `.now`, a router refusal, a pending
+    /// answer completed before it was awaited). It is written once the bytes around the request are
+    /// accounted for: no hop through the lane's queue, no eventfd wake-up.
+    private var readyAnswer: (response: HTTPResponse, generation: UInt64)?
 
     init(server: Server) {
         self.server = server
@@ -48,11 +46,12 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
 
     func connectionDidOpen(_ connection: Connection) {
         self.connection = connection
-        server.register(self, connection: connection)
+        server.connectionOpened()
         perform(machine.opened(now: .now))
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        connection.assertOnLane()
         guard machine.state != .closed, machine.state != .awaitingResponse else {
             // Bytes that raced a pause: keep them for after the response.
             if machine.state == .awaitingResponse { inbound.append(contentsOf: bytes) }
@@ -67,14 +66,14 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             inbound.append(contentsOf: bytes)
             processInbound()
         }
-        deliverSynchronousAnswers()
+        deliverReadyAnswers()
     }
 
-    /// Writes answers given synchronously by handlers. Writing one resumes parsing, which may dispatch
-    /// (and synchronously answer) the next pipelined request, hence the loop.
-    private func deliverSynchronousAnswers() {
-        while let answer = synchronousAnswer {
-            synchronousAnswer = nil
+    /// Writes answers that became ready while parsing. Writing one resumes parsing, which may dispatch
+    /// (and answer at once) the next pipelined request, hence the loop.
+    private func deliverReadyAnswers() {
+        while let answer = readyAnswer {
+            readyAnswer = nil
             finish(answer.response, generation: answer.generation)
         }
     }
@@ -101,7 +100,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: Connection) {
-        server.unregister(id: connection.id)
+        server.connectionClosed()
         self.connection = nil
         inbound = []
         body = []
@@ -111,6 +110,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
 
     /// Graceful stop: close now if idle, otherwise after the response in progress.
     func drain() {
+        connection?.assertOnLane()
         perform(machine.drain())
     }
 
@@ -204,43 +204,40 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
             currentRoute = route.template
             var routed = request
             routed.parameters = parameters
-            // Holding the driver until the answer arrives is fine: the closure lives only as long as the
-            // request does, and a closed connection ignores the answer (generation and state checks).
-            let writer = HTTPResponseWriter { [self] response in
-                if handlerThread.load(ordering: .acquiring) == Self.currentThread() {
-                    synchronousAnswer = (response, requestGeneration)
-                } else {
+            switch route.handler(routed) {
+            case .now(let response):
+                readyAnswer = (response, requestGeneration)
+            case .later(let pending):
+                // Holding the driver until the answer arrives is fine: the closure lives only as long as the
+                // request does, and a closed connection ignores the answer (generation and state checks).
+                let ready = pending.builderOrObserve { [self] build in
                     connection.execute {
-                        self.finish(response, generation: requestGeneration)
-                        self.deliverSynchronousAnswers()
+                        self.finish(build(), generation: requestGeneration)
+                        self.deliverReadyAnswers()
                     }
                 }
+                if let ready { readyAnswer = (ready(), requestGeneration) }
             }
-            handlerThread.store(Self.currentThread(), ordering: .releasing)
-            route.handler(routed, writer)
-            handlerThread.store(0, ordering: .releasing)
         case .methodNotAllowed(let allowed):
             currentRoute = "MethodNotAllowed"
             let allow = allowed.map { $0.rawValue }.joined(separator: ", ")
-            synchronousAnswer = (.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), requestGeneration)
+            readyAnswer = (.jsonError(.methodNotAllowed, "method not allowed", headers: [("Allow", allow)]), requestGeneration)
         case .notFound:
             currentRoute = "NotFound"
-            synchronousAnswer = (.jsonError(.notFound, "not found"), requestGeneration)
+            readyAnswer = (.jsonError(.notFound, "not found"), requestGeneration)
         case .badPath:
             currentRoute = "BadRequest"
-            synchronousAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
+            readyAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
         }
     }
 
     /// Writes the answer to the request in flight (on the lane) and moves the connection on.
     private func finish(_ response: HTTPResponse, generation answered: UInt64) {
+        connection?.assertOnLane()
         guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
         let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
         write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)
-        server.observer?.requestFinished(
-            route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code,
-            duration: .now - requestStartedAt, wireBytes: requestWireBytes
-        )
+        recordRequest(route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code)
         perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
     }
 
@@ -261,12 +258,23 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         guard let connection else { return }
         let response = HTTPResponse.jsonError(status, reason)
         write(response, keepAlive: false, to: connection)
-        server.observer?.requestFinished(
-            route: route, method: currentHead?.method ?? .get, status: status.code,
-            duration: .now - requestStartedAt, wireBytes: requestWireBytes
-        )
+        recordRequest(route: route, method: currentHead?.method ?? .get, status: status.code)
         connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
         perform(machine.failed())
+    }
+
+    /// Counts the request in the lane's cached series (no process-wide lock on the way).
+    private func recordRequest(route: String, method: HTTPMethod, status: Int) {
+        guard let observer = server.observer, let connection else { return }
+        let cache: RequestSeriesCache
+        if let existing = connection.laneLocal as? RequestSeriesCache {
+            cache = existing
+        } else {
+            cache = RequestSeriesCache()
+            connection.laneLocal = cache
+        }
+        cache.series(route: route, method: method, status: status, observer: observer)
+            .record(duration: .now - requestStartedAt, wireBytes: requestWireBytes)
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {
@@ -293,10 +301,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         case .sendRequestTimeoutAndClose:
             let response = HTTPResponse.jsonError(.requestTimeout, "request not received in time")
             write(response, keepAlive: false, to: connection)
-            server.observer?.requestFinished(
-                route: "Timeout", method: currentHead?.method ?? .get, status: 408,
-                duration: .now - requestStartedAt, wireBytes: requestWireBytes
-            )
+            recordRequest(route: "Timeout", method: currentHead?.method ?? .get, status: 408)
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         case .close:
@@ -315,10 +320,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {
         case .notImplemented(let what): "not implemented: \(what)"
         case .versionNotSupported: "HTTP version not supported"
         }
-    }
-
-    private static func currentThread() -> UInt {
-        UInt(pthread_self())
     }
 
     private static func epochSeconds() -> Int {

@@ -1,3 +1,4 @@
+import EventModel
 public import HTTP1
 
 /// A complete response. Bodies are small for this server (statuses, probes, metrics), so they are bytes.
@@ -17,7 +18,7 @@ public struct HTTPResponse: Sendable {
         var body: [UInt8] = []
         body.reserveCapacity(message.utf8.count + 16)
         body.append(contentsOf: #"{"error":""#.utf8)
-        JSONString.appendEscaped(message, to: &body)
+        JSONStringEscaper.appendEscaped(message, to: &body)
         body.append(contentsOf: #""}"#.utf8)
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: body)
     }

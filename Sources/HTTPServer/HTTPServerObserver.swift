@@ -3,15 +3,21 @@ public import HTTP1
 /// What the server reports about its traffic; the composition root turns these into metrics.
 /// Calls come from I/O lanes, concurrently: implementations must be cheap and thread-safe.
 public protocol HTTPServerObserver: Sendable {
-    /// One request answered. `route` is the matched template, or a fixed label (`NotFound`,
-    /// `MethodNotAllowed`, `BadRequest`, `Timeout`) so the label set stays bounded.
-    func requestFinished(route: String, method: HTTPMethod, status: Int, duration: Duration, wireBytes: Int)
+    /// Where requests of one kind are counted. `route` is the matched template, or a fixed label
+    /// (`NotFound`, `MethodNotAllowed`, `BadRequest`, `Timeout`) so the label set stays bounded. Each lane
+    /// asks once per kind and keeps the answer, so answering a request takes no process-wide lock.
+    func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries
     func connectionOpened()
     func connectionClosed()
 }
 
+/// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:)``).
+public protocol RequestSeries: Sendable {
+    /// One request answered.
+    func record(duration: Duration, wireBytes: Int)
+}
+
 extension HTTPServerObserver {
-    public func requestFinished(route: String, method: HTTPMethod, status: Int, duration: Duration, wireBytes: Int) {}
     public func connectionOpened() {}
     public func connectionClosed() {}
 }

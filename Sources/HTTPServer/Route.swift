@@ -2,7 +2,8 @@ public import HTTP1
 
 /// A route: a method and a path template such as `/1/batch/{dataset}`, and what answers it.
 public struct Route: Sendable {
-    public typealias Handler = @Sendable (HTTPRequest, HTTPResponseWriter) -> Void
+    /// Runs on the connection's lane; answers now, or returns a pending answer completed later.
+    public typealias Handler = @Sendable (HTTPRequest) -> RouteAnswer
 
     enum Segment: Sendable, Equatable {
         case literal(String)

@@ -1,20 +1,18 @@
+import Locking
 public import DispatchSockets
 import HTTP1
 public import Logging
-import Synchronization
 
 /// An HTTP/1.1 server over ``DispatchSockets``: accepts connections, runs one ``HTTPConnection`` driver
 /// per connection on its I/O lane, routes complete requests, and stops gracefully.
 ///
 /// Named `Server`, not `HTTPServer`, so module-qualified names keep resolving to the module.
-public final class Server: @unchecked Sendable {
+public final class Server: Sendable {
     public let configuration: ServerConfiguration
     public let router: Router
     let observer: (any HTTPServerObserver)?
     let logger: Logger
     private let sockets: SocketServer
-    /// Drivers by connection id, for graceful drain (the socket layer knows connections, not drivers).
-    private let drivers = Mutex<[UInt64: (connection: Connection, driver: HTTPConnection)]>([:])
 
     public init(
         configuration: ServerConfiguration, router: Router,
@@ -24,12 +22,12 @@ public final class Server: @unchecked Sendable {
         self.router = router
         self.observer = observer
         self.logger = logger
-        let box = WeakServer()
+        let box = Lock(WeakServer())
         self.sockets = SocketServer(configuration: configuration.socket) { _ in
             // The server outlives every connection: shutdown waits for all of them to close.
-            HTTPConnection(server: box.server!)
+            HTTPConnection(server: box.withLock { $0.server! })
         }
-        box.server = self
+        box.withLock { $0.server = self }
     }
 
     /// Binds and listens; returns the bound address (with the real port when 0 was asked for).
@@ -49,9 +47,9 @@ public final class Server: @unchecked Sendable {
 
     /// Asks every connection to finish: idle ones close now, busy ones after their current response.
     public func closeConnectionsGracefully() {
-        let current = drivers.withLock { Array($0.values) }
-        for (connection, driver) in current {
-            connection.execute { driver.drain() }
+        // The lanes' connection tables are the one record of open connections; each driver is its handler.
+        sockets.forEachConnection { connection in
+            (connection.handler as? HTTPConnection)?.drain()
         }
     }
 
@@ -63,18 +61,16 @@ public final class Server: @unchecked Sendable {
     public var openConnectionCount: Int { sockets.openConnectionCount }
     public func laneHeartbeats() -> [ContinuousClock.Instant] { sockets.laneHeartbeats() }
 
-    func register(_ driver: HTTPConnection, connection: Connection) {
-        drivers.withLock { $0[connection.id] = (connection, driver) }
+    func connectionOpened() {
         observer?.connectionOpened()
     }
 
-    func unregister(id: UInt64) {
-        drivers.withLock { _ = $0.removeValue(forKey: id) }
+    func connectionClosed() {
         observer?.connectionClosed()
     }
 }
 
 /// Breaks the init-order knot: the socket server's handler factory needs `self`, which exists only after init.
-private final class WeakServer: @unchecked Sendable {
+private struct WeakServer: Sendable {
     weak var server: Server?
 }

@@ -1,3 +1,4 @@
+public import EventModel
 /// A decoded `/1/batch` request: the accepted events, and one status per input element.
 public struct DecodedRequest: Sendable {
     /// Accepted events only, in request order; `batch.body` is the decoded request body.

@@ -1,5 +1,5 @@
+import Locking
 internal import CZlib
-import Synchronization
 
 /// gzip (RFC 1952) decoding through zlib's streaming `inflate`, multi-member, size-capped.
 enum GzipDecoder {
@@ -65,11 +65,11 @@ final class InflaterPool: Sendable {
     static let maxPooledStreams = 16
 
     /// A heap-allocated, initialised z_stream: zlib's state points back at it, so it must never move.
-    struct Stream: @unchecked Sendable {
+    struct Stream: @unchecked Sendable {  // unchecked: a z_stream pointer used by one thread at a time, handed over through the pool's lock
         let pointer: UnsafeMutablePointer<z_stream>
     }
 
-    private let idle = Mutex<[Stream]>([])
+    private let idle = Lock<[Stream]>([])
 
     /// An inflate state ready for a new gzip stream; nil only when zlib cannot allocate one.
     func take() -> Stream? {

@@ -1,3 +1,4 @@
+public import EventModel
 internal import CSimdJSON
 
 /// Decodes Honeycomb Events API JSON bodies (`/1/batch/{dataset}` and `/1/events/{dataset}`) into an

@@ -1,3 +1,4 @@
+import EventModel
 /// One pass over a msgpack `/1/batch` body that writes every event's `data` map straight into canonical
 /// JSON (one output buffer for the whole batch, no intermediate tree). Used through
 /// ``HoneycombDecoder/decodeMsgPackBatch(body:dataset:keyID:receiveTimeNanos:)``, which documents the rules.
@@ -27,7 +28,7 @@ struct MsgPackBatchDecoder: ~Copyable {
     private let base: UnsafePointer<UInt8>
     private let end: Int
     private var position = 0
-    private var output: JSONOutputBuffer
+    private var output: ByteBuffer
     private let limits: IngestLimits
     private let maxDepth: Int
     private let maxStringBytes: Int
@@ -42,7 +43,7 @@ struct MsgPackBatchDecoder: ~Copyable {
         self.limits = limits
         maxDepth = HoneycombDecoder.maxEventDepth
         maxStringBytes = max(limits.maxStringValueBytes, 0)
-        output = JSONOutputBuffer(initialCapacity: count + count / 2 + 64)
+        output = ByteBuffer(capacity: count + count / 2 + 64)
     }
 
     /// Decodes a whole batch. `body` must not be empty.
@@ -53,6 +54,7 @@ struct MsgPackBatchDecoder: ~Copyable {
             body.withUnsafeBufferPointer { input in
                 guard let base = input.baseAddress else { return .failure(.malformed) }
                 var reader = MsgPackBatchDecoder(base: base, count: input.count, limits: decoder.limits)
+                defer { reader.output.deallocate() }
                 var events: [EventRecord] = []
                 var statuses: [EventStatus] = []
                 do throws(Failure) {
@@ -74,7 +76,7 @@ struct MsgPackBatchDecoder: ~Copyable {
                 } catch {
                     return .failure(error)
                 }
-                return .success((reader.output.finish(), events, statuses))
+                return .success((reader.output.makeArray(spareCapacity: JSONPadding.bytes), events, statuses))
             }
         return try result.get()
     }
@@ -304,7 +306,7 @@ struct MsgPackBatchDecoder: ~Copyable {
         let marker = try readByte()
         switch marker {
         case 0x00...0x7F:
-            output.appendDecimal(UInt64(marker))
+            output.appendUInt(UInt64(marker))
         case 0x80...0x8F:
             guard depth < maxDepth else { throw .event(.tooDeep) }
             try transcodeMap(count: Int(marker & 0x0F), depth: depth + 1)
@@ -331,9 +333,9 @@ struct MsgPackBatchDecoder: ~Copyable {
         case 0xCB:
             appendDouble(Double(bitPattern: try readBigEndian(8)))
         case 0xCC...0xCF:
-            output.appendDecimal(try readBigEndian(1 << Int(marker - 0xCC)))
+            output.appendUInt(try readBigEndian(1 << Int(marker - 0xCC)))
         case 0xD0...0xD3:
-            output.appendDecimal(try readSigned(1 << Int(marker - 0xD0)))
+            output.appendInt(try readSigned(1 << Int(marker - 0xD0)))
         case 0xDC, 0xDD:
             let count = Int(try readBigEndian(marker == 0xDC ? 2 : 4))
             guard depth < maxDepth else { throw .event(.tooDeep) }
@@ -343,7 +345,7 @@ struct MsgPackBatchDecoder: ~Copyable {
             guard depth < maxDepth else { throw .event(.tooDeep) }
             try transcodeMap(count: count, depth: depth + 1)
         case 0xE0...0xFF:
-            output.appendDecimal(Int64(Int8(bitPattern: marker)))
+            output.appendInt(Int64(Int8(bitPattern: marker)))
         default:  // 0xC1, never used
             throw .malformed
         }
@@ -379,7 +381,7 @@ struct MsgPackBatchDecoder: ~Copyable {
         }
         guard depth < maxDepth else { throw .event(.tooDeep) }
         output.append(#"{"$ext":"#)
-        output.appendDecimal(Int64(type))
+        output.appendInt(Int64(type))
         output.append(#","base64":"#)
         appendBase64String(payload, length)
         output.append(UInt8(ascii: "}"))

@@ -1,3 +1,5 @@
+import EventModel
+
 /// A msgpack time value: the standard timestamp extension (type −1, in its 4-, 8- and 12-byte forms) or
 /// tinylib/msgp's own time extension (type 5, 12 bytes: int64 seconds, then uint32 nanoseconds), which
 /// Refinery also accepts. All multi-byte fields are big-endian.
@@ -57,46 +59,9 @@ struct MsgPackTimestamp: Equatable {
 
     /// Appends Go's `time.RFC3339Nano` form in UTC (`2024-05-17T12:34:56.789123456Z`, trailing zeros of
     /// the fraction trimmed, no fraction when zero), without quotes. Requires ``isFormattable``.
-    func appendRFC3339Nano(to output: inout JSONOutputBuffer) {
-        var days = seconds / EventTime.secondsPerDay
-        var secondOfDay = seconds % EventTime.secondsPerDay
-        if secondOfDay < 0 {
-            secondOfDay += EventTime.secondsPerDay
-            days -= 1
-        }
-        let (year, month, day) = EventTime.civil(fromDays: days)
-        output.reserve(30)
-        Self.appendDigits(year, width: 4, to: &output)
-        output.unsafeAppend(UInt8(ascii: "-"))
-        Self.appendDigits(month, width: 2, to: &output)
-        output.unsafeAppend(UInt8(ascii: "-"))
-        Self.appendDigits(day, width: 2, to: &output)
-        output.unsafeAppend(UInt8(ascii: "T"))
-        Self.appendDigits(secondOfDay / 3600, width: 2, to: &output)
-        output.unsafeAppend(UInt8(ascii: ":"))
-        Self.appendDigits(secondOfDay / 60 % 60, width: 2, to: &output)
-        output.unsafeAppend(UInt8(ascii: ":"))
-        Self.appendDigits(secondOfDay % 60, width: 2, to: &output)
-        if nanoseconds != 0 {
-            var width = 9
-            var fraction = nanoseconds
-            while fraction % 10 == 0 {
-                fraction /= 10
-                width -= 1
-            }
-            output.unsafeAppend(UInt8(ascii: "."))
-            Self.appendDigits(fraction, width: width, to: &output)
-        }
-        output.unsafeAppend(UInt8(ascii: "Z"))
-    }
-
-    /// Exactly `width` digits of `value` (0 ≤ value < 10^width); room reserved by the caller.
-    private static func appendDigits(_ value: Int64, width: Int, to output: inout JSONOutputBuffer) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        while divisor > 0 {
-            output.unsafeAppend(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
+    func appendRFC3339Nano(to output: inout ByteBuffer) {
+        output.appendInPlace(maximum: EventTime.maxRFC3339NanoBytes) {
+            EventTime.writeRFC3339Nano(seconds: seconds, nanoseconds: nanoseconds, to: $0)
         }
     }
 

@@ -1,5 +1,5 @@
+import Locking
 internal import CZstd
-import Synchronization
 
 /// zstd (RFC 8878) decoding: one or more frames, size-capped, window-capped.
 enum ZstdDecoder {
@@ -116,11 +116,11 @@ final class ZstdContextPool: Sendable {
     static let maxPooledContexts = 8
     static let maxRetainedContextBytes = 2 * 1024 * 1024
 
-    struct Context: @unchecked Sendable {
+    struct Context: @unchecked Sendable {  // unchecked: a ZSTD_DCtx pointer used by one thread at a time, handed over through the pool's lock
         let pointer: OpaquePointer
     }
 
-    private let idle = Mutex<[Context]>([])
+    private let idle = Lock<[Context]>([])
 
     /// A context with a fresh session (parameters are set by the caller); nil only when out of memory.
     func take() -> Context? {

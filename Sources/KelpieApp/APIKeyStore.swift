@@ -1,7 +1,7 @@
+import Locking
 import Dispatch
 import Ingest
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -17,11 +17,11 @@ final class APIKeyStore: Sendable {
     }
 
     let path: String?
-    private let entries = Mutex<[APIKeyEntry]>([])
-    private let fileState = Mutex<FileIdentity?>(nil)
+    private let entries = Lock<[APIKeyEntry]>([])
+    private let fileState = Lock<FileIdentity?>(nil)
     private let logger: Logger
     private let metrics: KelpieMetrics
-    private let timer = Mutex<TimerHolder>(TimerHolder())
+    private let timer = Lock<TimerHolder>(TimerHolder())
 
     /// Opens the store; with a path, the file must load now (a bad key file stops start-up).
     init(path: String?, logger: Logger, metrics: KelpieMetrics) throws(APIKeyFile.LoadError) {
@@ -131,7 +131,7 @@ final class APIKeyStore: Sendable {
 }
 
 /// Holds the poll timer; only touched under the store's lock.
-private final class TimerHolder: @unchecked Sendable {
+private final class TimerHolder: @unchecked Sendable {  // unchecked: the DispatchSourceTimer is only touched under the store's lock
     var source: (any DispatchSourceTimer)?
 }
 

@@ -1,3 +1,4 @@
+import EventModel
 import HTTP1
 import HTTPServer
 import Ingest
@@ -14,17 +15,17 @@ final class AuthRoutes: Sendable {
     }
 
     var routes: [Route] {
-        [Route(.get, "/1/auth") { [self] request, writer in writer.send(auth(request)) }]
+        [Route(.get, "/1/auth") { [self] request in .now(auth(request)) }]
     }
 
     func auth(_ request: HTTPRequest) -> HTTPResponse {
-        guard let key = IngestRoutes.apiKey(request.head.headers) else {
+        guard let key = IngestAdmission.apiKey(request.head.headers) else {
             metrics.recordRefusal(.unauthorized)
-            return .jsonError(.unauthorized, IngestRoutes.missingKeyMessage)
+            return .jsonError(.unauthorized, IngestAdmission.missingKeyMessage)
         }
         guard case .admitted(let entry) = keys.authenticate(key) else {
             metrics.recordRefusal(.unauthorized)
-            return .jsonError(.unauthorized, IngestRoutes.unknownKeyMessage)
+            return .jsonError(.unauthorized, IngestAdmission.unknownKeyMessage)
         }
         // Classic keys have no environment: Honeycomb answers empty strings.
         let environment = APIKeyKind(key: key) == .classic ? APIKeyEntry.Named(name: "", slug: "") : entry.environment
@@ -32,7 +33,7 @@ final class AuthRoutes: Sendable {
         body.reserveCapacity(384)
         func field(_ name: String, _ value: String) {
             body.append(contentsOf: "\"\(name)\":\"".utf8)
-            JSONString.appendEscaped(value, to: &body)
+            JSONStringEscaper.appendEscaped(value, to: &body)
             body.append(UInt8(ascii: "\""))
         }
         body.append(UInt8(ascii: "{"))

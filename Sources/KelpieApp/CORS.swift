@@ -22,12 +22,12 @@ enum CORS {
         var wrapped: [Route] = []
         var methodsByPath: [(String, [HTTPMethod])] = []
         for route in routes {
-            wrapped.append(Route(route.method, route.template) { request, writer in
-                route.handler(request, HTTPResponseWriter.capturing { response in
+            wrapped.append(Route(route.method, route.template) { request in
+                route.handler(request).map { response in
                     var response = response
                     response.headers.append(("Access-Control-Allow-Origin", "*"))
-                    writer.send(response)
-                })
+                    return response
+                }
             })
             if let index = methodsByPath.firstIndex(where: { $0.0 == route.template }) {
                 methodsByPath[index].1.append(route.method)
@@ -38,14 +38,14 @@ enum CORS {
         for (template, methods) in methodsByPath {
             let allow = (methods + [.options]).map(\.rawValue).joined(separator: ", ")
             for method in browserMethods where !methods.contains(method) {
-                wrapped.append(Route(method, template) { _, writer in
-                    writer.send(.jsonError(.methodNotAllowed, "method not allowed", headers: [
+                wrapped.append(Route(method, template) { _ in
+                    .now(.jsonError(.methodNotAllowed, "method not allowed", headers: [
                         ("Allow", allow), ("Access-Control-Allow-Origin", "*"),
                     ]))
                 })
             }
-            wrapped.append(Route(.options, template) { _, writer in
-                writer.send(HTTPResponse(status: .noContent, headers: [
+            wrapped.append(Route(.options, template) { _ in
+                .now(HTTPResponse(status: .noContent, headers: [
                     ("Access-Control-Allow-Origin", "*"),
                     ("Access-Control-Allow-Methods", allow),
                     ("Access-Control-Allow-Headers", allowedHeaders),

@@ -12,7 +12,7 @@ import Glibc
 /// or saturated server is never restarted for being busy. Readiness says whether new traffic should come
 /// here: listening, not draining, and the queue below its high-water mark.
 final class HealthRoutes: Sendable {
-    private let state: AppState
+    private let readiness: Readiness
     private let pipeline: EventPipeline
     private let metrics: KelpieMetrics
     private let laneHeartbeats: @Sendable () -> [ContinuousClock.Instant]
@@ -20,11 +20,11 @@ final class HealthRoutes: Sendable {
     private let queueCapacityBytes: Int
 
     init(
-        state: AppState, pipeline: EventPipeline, metrics: KelpieMetrics,
+        readiness: Readiness, pipeline: EventPipeline, metrics: KelpieMetrics,
         laneHeartbeats: @escaping @Sendable () -> [ContinuousClock.Instant],
         livenessStallThreshold: Duration, queueCapacityBytes: Int
     ) {
-        self.state = state
+        self.readiness = readiness
         self.pipeline = pipeline
         self.metrics = metrics
         self.laneHeartbeats = laneHeartbeats
@@ -34,9 +34,9 @@ final class HealthRoutes: Sendable {
 
     var routes: [Route] {
         [
-            Route(.get, "/healthz") { [self] _, writer in writer.send(health()) },
-            Route(.get, "/readyz") { [self] _, writer in writer.send(readiness()) },
-            Route(.get, "/metrics") { [self] _, writer in writer.send(metricsText()) },
+            Route(.get, "/healthz") { [self] _ in .now(health()) },
+            Route(.get, "/readyz") { [self] _ in .now(readinessAnswer()) },
+            Route(.get, "/metrics") { [self] _ in .now(metricsText()) },
         ]
     }
 
@@ -55,18 +55,8 @@ final class HealthRoutes: Sendable {
         return .json(.serviceUnavailable, Array(#"{"status":"stalled","loops":["\#(stalled.joined(separator: #"",""#))"]}"#.utf8))
     }
 
-    /// Current readiness and why not; also what `kelpie_ready` reports.
-    func readinessReasons() -> [String] {
-        var reasons: [String] = []
-        if !state.isListening { reasons.append("not_listening") }
-        if state.isDraining { reasons.append("draining") }
-        if pipeline.isSaturated { reasons.append("queue_saturated") }
-        return reasons
-    }
-
-    func readiness() -> HTTPResponse {
-        let reasons = readinessReasons()
-        metrics.ready.set(to: reasons.isEmpty ? 1 : 0)
+    func readinessAnswer() -> HTTPResponse {
+        let reasons = readiness.reasons()
         if reasons.isEmpty {
             return .json(.ok, Array(#"{"status":"ready"}"#.utf8))
         }
@@ -82,8 +72,7 @@ final class HealthRoutes: Sendable {
         metrics.walSegments.set(to: Double(pipeline.segmentCount))
         metrics.sinkUndeliveredBytes.set(to: Double(pipeline.undeliveredBytes))
         metrics.sinkReachable.set(to: pipeline.sinkIsReachable ? 1 : 0)
-        metrics.ready.set(to: readinessReasons().isEmpty ? 1 : 0)
-        metrics.draining.set(to: state.isDraining ? 1 : 0)
+        _ = readiness.reasons()  // refreshes kelpie_ready and kelpie_draining
         metrics.residentMemory.set(to: Double(ProcessStats.residentBytes()))
         var text: [UInt8] = []
         text.reserveCapacity(16 * 1024)

@@ -1,5 +1,5 @@
+import EventModel
 import HTTPServer
-import Ingest
 public import Logging
 
 #if canImport(Glibc)
@@ -49,8 +49,8 @@ public struct JSONLogHandler: LogHandler {
 
     private func appendField(_ key: String, _ value: String, to line: inout [UInt8]) {
         line.append(contentsOf: #"",""#.utf8)
-        JSONString.appendEscaped(key, to: &line)
+        JSONStringEscaper.appendEscaped(key, to: &line)
         line.append(contentsOf: #"":""#.utf8)
-        JSONString.appendEscaped(value, to: &line)
+        JSONStringEscaper.appendEscaped(value, to: &line)
     }
 }

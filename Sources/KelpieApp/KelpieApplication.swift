@@ -1,3 +1,4 @@
+import Locking
 public import DispatchSockets
 import HTTPServer
 import Ingest
@@ -11,7 +12,7 @@ public final class KelpieApplication: Sendable {
     public let configuration: AppConfiguration
     public let metrics: KelpieMetrics
     private let logger: Logger
-    private let state = AppState()
+    private let readiness: Readiness
     private let pipeline: EventPipeline
     /// Internal, not private: the documentation tests list its routes.
     let server: Server
@@ -35,6 +36,8 @@ public final class KelpieApplication: Sendable {
             configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
         )
         self.pipeline = pipeline
+        let readiness = Readiness(pipeline: pipeline, metrics: metrics)
+        self.readiness = readiness
 
         let keys: APIKeyStore
         do {
@@ -52,26 +55,27 @@ public final class KelpieApplication: Sendable {
         var limits = IngestLimits()
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
-            pipeline: pipeline, decoder: HoneycombDecoder(limits: limits), metrics: metrics, keys: keys,
-            maxDecodedBodyBytes: configuration.maxDecodedBodyBytes,
+            admission: IngestAdmission(
+                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+            ),
+            decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes
         )
         let auth = AuthRoutes(keys: keys, metrics: metrics)
-        let otlp = OTLPRoutes(ingest: ingest, decoder: OTLPDecoder(), keys: keys, metrics: metrics)
         // The lanes' heartbeats come from the server, which needs the router first: late-bound.
-        let serverBox = ServerBox()
+        let serverBox = Lock<Server?>(nil)
         let health = HealthRoutes(
-            state: state, pipeline: pipeline, metrics: metrics,
-            laneHeartbeats: { serverBox.server?.laneHeartbeats() ?? [] },
+            readiness: readiness, pipeline: pipeline, metrics: metrics,
+            laneHeartbeats: { serverBox.withLock { $0 }?.laneHeartbeats() ?? [] },
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
-        let router = Router(CORS.wrap(ingest.routes + auth.routes + otlp.routes) + health.routes)
+        let router = Router(CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes)
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger
         )
-        serverBox.server = server
+        serverBox.withLock { $0 = server }
         self.server = server
     }
 
@@ -81,8 +85,7 @@ public final class KelpieApplication: Sendable {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
         let address = try server.start()
-        state.isListening = true
-        metrics.ready.set(to: 1)
+        readiness.setListening(true)
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
             "data_dir": "\(configuration.dataDirectory)",
@@ -92,9 +95,7 @@ public final class KelpieApplication: Sendable {
 
     /// Readiness turns 503 at once; nothing else changes yet. First step of ``shutdown()``.
     public func beginDraining() {
-        state.isDraining = true
-        metrics.draining.set(to: 1)
-        metrics.ready.set(to: 0)
+        readiness.beginDraining()
     }
 
     /// Re-reads the key file now (the executable calls this on SIGHUP). False when it failed to load and
@@ -115,7 +116,7 @@ public final class KelpieApplication: Sendable {
         }
         let deadline = ContinuousClock.now + configuration.shutdownTimeout
         server.stopAccepting()
-        state.isListening = false
+        readiness.setListening(false)
         server.closeConnectionsGracefully()
         while server.openConnectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
@@ -130,8 +131,4 @@ public final class KelpieApplication: Sendable {
         keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
     }
-}
-
-private final class ServerBox: @unchecked Sendable {
-    var server: Server?
 }

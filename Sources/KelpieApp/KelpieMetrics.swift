@@ -1,26 +1,26 @@
+import Locking
 public import HTTP1
 public import HTTPServer
 public import Pipeline
 public import Prometheus
-import Synchronization
 
 /// Every metric Kelpie exports, defined once at start-up with help text and fixed label names, so a
 /// mistake traps at boot (the Prometheus registry's rule) rather than mid-traffic. The catalogue is
 /// documented in docs/metrics.md.
-public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @unchecked Sendable {
+public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
 
     // HTTP
-    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
-    private let durationHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let requestCounters = Lock<[RequestKey: Counter]>([:])
+    private let durationHistograms = Lock<[String: DurationHistogram]>([:])
     let openConnections: Gauge
     let connectionsAccepted: Counter
 
     // Ingest
-    private let acceptedByFormat = Mutex<[String: Counter]>([:])
-    private let rejectedByReason = Mutex<[String: Counter]>([:])
-    private let refusalsByReason = Mutex<[String: Counter]>([:])
-    private let datasetEvents = Mutex<[String: Counter]>([:])
+    private let acceptedByFormat = Lock<[String: Counter]>([:])
+    private let rejectedByReason = Lock<[String: Counter]>([:])
+    private let refusalsByReason = Lock<[String: Counter]>([:])
+    private let datasetEvents = Lock<[String: Counter]>([:])
     let wireBytes: Counter
     let decodedBytes: Counter
 
@@ -39,8 +39,8 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
     let groupCommitRequests: ValueHistogram
 
     // Sinks
-    private let sinkCounters = Mutex<[String: Counter]>([:])
-    private let sinkHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let sinkCounters = Lock<[String: Counter]>([:])
+    private let sinkHistograms = Lock<[String: DurationHistogram]>([:])
     let sinkRedelivered: Counter
     let sinkUndeliveredBytes: Gauge
     let sinkReachable: Gauge
@@ -136,7 +136,19 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
         var code: Int
     }
 
-    public func requestFinished(route: String, method: HTTPMethod, status: Int, duration: Duration, wireBytes: Int) {
+    /// One route × method × status: its request counter and the route's duration histogram. The lanes
+    /// cache these, so this lookup (and its lock) runs once per lane and kind of request.
+    struct RouteSeries: RequestSeries {
+        let counter: Counter
+        let duration: DurationHistogram
+
+        func record(duration elapsed: Duration, wireBytes: Int) {
+            counter.increment()
+            duration.record(elapsed)
+        }
+    }
+
+    public func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries {
         let key = RequestKey(route: route, method: method.rawValue, code: status)
         let counter = requestCounters.withLock { counters in
             if let existing = counters[key] { return existing }
@@ -147,7 +159,6 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
             counters[key] = made
             return made
         }
-        counter.increment()
         let histogram = durationHistograms.withLock { histograms in
             if let existing = histograms[route] { return existing }
             let made = registry.makeDurationHistogram(
@@ -157,7 +168,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
             histograms[route] = made
             return made
         }
-        histogram.record(duration)
+        return RouteSeries(counter: counter, duration: histogram)
     }
 
     public func connectionOpened() {
@@ -346,7 +357,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, @uncheck
         }
     }
 
-    private func labelled(_ cache: borrowing Mutex<[String: Counter]>, _ value: String, make: (String) -> Counter) -> Counter {
+    private func labelled(_ cache: Lock<[String: Counter]>, _ value: String, make: (String) -> Counter) -> Counter {
         cache.withLock { counters in
             if let existing = counters[value] { return existing }
             let made = make(value)

@@ -1,3 +1,5 @@
+import EventModel
+
 /// Compact JSON serialization of generated events, appending to a byte buffer.
 public enum JSONWriter {
     /// Appends `{"k":v,...}`. When a top-level field is the verify id, the offset (in `out`) of its
@@ -52,18 +54,7 @@ public enum JSONWriter {
 
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
+        JSONStringEscaper.appendEscaped(text, controls: .unicode, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,6 +1,6 @@
+import Locking
 import CSystemShims
 import Glibc
-import Synchronization
 
 /// One load thread: its connections, a non-blocking epoll loop, and its own statistics.
 ///
@@ -9,7 +9,7 @@ import Synchronization
 /// it waits, and its latency still counts from the due time, so a stalled server shows in the percentiles
 /// (coordinated omission corrected, as wrk2 does). Closed loop: each connection sends again as soon as its
 /// response is complete, and latency counts from the actual send.
-public final class LoadWorker: @unchecked Sendable {
+public final class LoadWorker: @unchecked Sendable {  // unchecked: `run()` owns the mutable state on one thread; others read only `snapshot` (locked)
     public let settings: WorkerSettings
     /// Per phase of the plan; warm-up phases stay empty.
     public private(set) var phaseStats: [PhaseStats]
@@ -17,7 +17,7 @@ public final class LoadWorker: @unchecked Sendable {
     public private(set) var totals = PhaseStats()
     /// Verify mode: sequence numbers of events the server acknowledged.
     public private(set) var ackedSequences: [UInt64] = []
-    let snapshot = Mutex(WorkerSnapshot())
+    let snapshot = Lock(WorkerSnapshot())
 
     private var connections: [Connection]
     private var idle: [Int] = []

@@ -71,7 +71,7 @@ public struct TargetURL: Sendable, Equatable {
 }
 
 /// A resolved socket address, copied so it can cross threads.
-public struct SocketAddress: @unchecked Sendable {
+public struct SocketAddress: @unchecked Sendable {  // unchecked: an immutable copy of a C sockaddr, never mutated after init
     var storage: sockaddr_storage
     var length: socklen_t
     var family: Int32

@@ -1,9 +1,9 @@
+import Locking
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// Events a sink can never deliver, set aside under `<data dir>/deadletter/` instead of being retried for ever
 /// or dropped: one JSON line per event, `{"reason":"…","sink":"…","event":<canonical line>}`, appended to
@@ -15,7 +15,7 @@ final class DeadLetterSpool: Sendable {
     let path: String
     private let directory: String
     /// Serialises appends from several delivery threads.
-    private let lock = Mutex(())
+    private let lock = Lock(())
 
     init(dataDirectory: String) {
         self.directory = dataDirectory + "/" + Self.directoryName

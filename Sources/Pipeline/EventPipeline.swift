@@ -1,6 +1,6 @@
-public import Ingest
+import Locking
+public import EventModel
 import Dispatch
-import Synchronization
 
 /// Makes canonical event batches durable: admission against a byte budget, then a write-ahead log of
 /// segment files under the data directory (in this first form the WAL is the spool, the embedded sink).
@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Call `start()` once and `stop(deadline:completion:)` before dropping the pipeline: the writer queue keeps
 /// the pipeline alive until it has stopped.
-public final class EventPipeline: @unchecked Sendable {
+public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` is touched only on `writerQueue`; everything else shared is in `shared` (locked)
     public typealias Completion = @Sendable (Result<Void, PipelineError>) -> Void
 
     /// State shared between submitters, readers of the gauges and the writer loop.
@@ -58,7 +58,7 @@ public final class EventPipeline: @unchecked Sendable {
     private let walAckMode: AckMode
     private let route: Route
     private let observer: any PipelineObserver
-    private let shared: Mutex<SharedState>
+    private let shared: Lock<SharedState>
     private let wakeup = DispatchSemaphore(value: 0)
     private let writerQueue = DispatchQueue(label: "kelpie.pipeline.wal-writer", qos: .userInitiated)
     /// Touched only on `writerQueue` once started.
@@ -144,7 +144,7 @@ public final class EventPipeline: @unchecked Sendable {
         state.walBytes = writer.walBytes
         state.segmentCount = writer.segmentCount
         if case .forwarded = route { state.gate.updateBacklog(bytes: writer.walBytes) }
-        self.shared = Mutex(state)
+        self.shared = Lock(state)
     }
 
     /// ack=memory: the writer's idle tick, which bounds how long admitted events wait before their write.

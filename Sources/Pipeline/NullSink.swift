@@ -1,10 +1,10 @@
-import Synchronization
+import Locking
 
 /// Counts and discards: what the server can do without storage (benchmarks), and the simplest sink to test
 /// the pipeline's sink paths against.
 public final class NullSink: Sink {
     public let name = "null"
-    private let counts = Mutex<(events: Int, bytes: Int)>((0, 0))
+    private let counts = Lock<(events: Int, bytes: Int)>((0, 0))
 
     public init() {}
 

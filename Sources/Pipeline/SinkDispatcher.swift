@@ -1,5 +1,5 @@
+import Locking
 import Dispatch
-import Synchronization
 
 /// ack=memory and ack=delivered with a remote sink (no WAL on the way): each admitted submission goes to the
 /// sink as one block, straight from the submitting thread (``Sink/deliver(_:completion:)`` never blocks).
@@ -18,7 +18,7 @@ final class SinkDispatcher: Sendable {
     private let observer: any PipelineObserver
     private let deadLetters: DeadLetterSpool
     private let retryQueue = DispatchQueue(label: "kelpie.pipeline.sink-retry")
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let clock = ContinuousClock()
 
     init(sink: any Sink, observer: any PipelineObserver, deadLetters: DeadLetterSpool) {

@@ -1,5 +1,5 @@
+import Locking
 import Dispatch
-import Synchronization
 
 /// ack=durable with a remote sink: the WAL is a store-and-forward buffer. The forwarder reads segments in
 /// order from its checkpoint, hands the sink one block at a time, and on delivery moves the checkpoint on;
@@ -31,7 +31,7 @@ final class WALForwarder: Sendable {
     private let deadLetters: DeadLetterSpool
     private let queue = DispatchQueue(label: "kelpie.pipeline.forwarder", qos: .userInitiated)
     private let wakeup = DispatchSemaphore(value: 0)
-    private let shared: Mutex<Shared>
+    private let shared: Lock<Shared>
     private let clock = ContinuousClock()
 
     init(directory: String, sink: any Sink, observer: any PipelineObserver, deadLetters: DeadLetterSpool)
@@ -42,7 +42,7 @@ final class WALForwarder: Sendable {
         self.observer = observer
         self.deadLetters = deadLetters
         let checkpoint = try ForwarderCheckpoint.load(directory: directory) ?? .start
-        self.shared = Mutex(Shared(checkpoint: checkpoint))
+        self.shared = Lock(Shared(checkpoint: checkpoint))
     }
 
     func start() {
@@ -126,7 +126,7 @@ final class WALForwarder: Sendable {
 
     /// Hands `block` to the sink and waits for its report; nil if the stop deadline passed first.
     private func deliver(_ block: SinkBlock) -> SinkOutcome? {
-        let report = Mutex<SinkOutcome?>(nil)
+        let report = Lock<SinkOutcome?>(nil)
         let done = DispatchSemaphore(value: 0)
         let started = clock.now
         sink.deliver(block) { outcome in

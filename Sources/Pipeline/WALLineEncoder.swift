@@ -1,4 +1,4 @@
-import Ingest
+import EventModel
 
 /// Encodes a batch into its WAL lines, one per event:
 /// `{"dataset":"…","time":"<RFC3339Nano UTC>","samplerate":N,"key_id":"…","data":<data bytes verbatim>}\n`.
@@ -15,11 +15,11 @@ enum WALLineEncoder {
     static func encode(_ batches: some Collection<EventBatch>) -> WALLineBuffer {
         // A first guess; `append` reserves exactly what each batch needs.
         let buffer = WALLineBuffer(capacity: batches.reduce(0) { $0 + $1.dataByteCount + $1.events.count * 128 })
-        for batch in batches { append(batch, to: buffer) }
+        for batch in batches { append(batch, to: &buffer.storage) }
         return buffer
     }
 
-    private static func append(_ batch: EventBatch, to buffer: WALLineBuffer) {
+    private static func append(_ batch: EventBatch, to buffer: inout ByteBuffer) {
         // Everything from `{` to the time's opening quote, and from `,"key_id"` to `"data":`, is the same
         // for every line of the batch.
         var head: [UInt8] = Array("{\"dataset\":\"".utf8)
@@ -53,25 +53,9 @@ enum WALLineEncoder {
         }
     }
 
-    /// JSON string contents: `"` and `\` escaped, control characters as `\u00XX`, all other UTF-8 verbatim.
+    /// JSON string contents: `"` and `\` escaped, every control character as `\u00XX`, all other UTF-8 verbatim.
     static func appendEscaped(_ string: String, to out: inout [UInt8]) {
-        let hexDigits: StaticString = "0123456789abcdef"
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""):
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "\\"))
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigits.utf8Start[Int(byte >> 4)])
-                out.append(hexDigits.utf8Start[Int(byte & 0x0F)])
-            default:
-                out.append(byte)
-            }
-        }
+        JSONStringEscaper.appendEscaped(string, controls: .unicode, to: &out)
     }
 
     /// Writes `value` in decimal at `out` (room for ``maxSampleRateDigits``); returns the byte count.

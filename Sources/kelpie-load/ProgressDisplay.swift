@@ -12,7 +12,7 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Writes progress to stderr: an updating line on a terminal, periodic plain lines otherwise.
-final class ProgressDisplay: @unchecked Sendable {
+final class ProgressDisplay: @unchecked Sendable {  // unchecked: called only from the runner's progress callback, one thread at a time
     let mode: ProgressMode
     private var lastWidth = 0
     private var wroteLive = false

@@ -6,6 +6,7 @@ import Glibc
 
 /// Calls `reload` on every SIGHUP until cancelled (the key file's "reload now").
 final class ReloadSignal: Sendable {
+    // unsafe: DispatchSource is not marked Sendable, but cancel() is documented thread-safe and nothing else runs after init
     private nonisolated(unsafe) let source: any DispatchSourceSignal
 
     init(reload: @escaping @Sendable () -> Void) {

@@ -7,7 +7,7 @@ import Glibc
 /// Turns SIGTERM and SIGINT into one awaited event. Installed before the server starts, so a signal that
 /// arrives during start-up is not lost to the default action. The first signal starts the graceful drain;
 /// a second one exits at once (an operator who presses Ctrl-C twice means it).
-final class ShutdownSignal: @unchecked Sendable {
+final class ShutdownSignal: @unchecked Sendable {  // unchecked: signal sources and their state live on one serial queue
     private let queue = DispatchQueue(label: "kelpie.signals")
     private var sources: [any DispatchSourceSignal] = []
     /// Confined to `queue`.

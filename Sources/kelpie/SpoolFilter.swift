@@ -1,4 +1,4 @@
-import Ingest
+import EventModel
 
 /// What `kelpie spool cat --dataset/--since` keeps. Reads only the two leading fields of a stored line,
 /// which the WAL always writes first and in this order: `{"dataset":"…","time":"<RFC 3339, UTC>",…`.

@@ -1,4 +1,5 @@
 @testable import DispatchSockets
+import TestSupport
 import Glibc
 import Testing
 

@@ -1,4 +1,6 @@
+import Locking
 @testable import DispatchSockets
+import TestSupport
 import Glibc
 import Testing
 

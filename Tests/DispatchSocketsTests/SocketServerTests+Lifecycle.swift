@@ -1,4 +1,5 @@
 import DispatchSockets
+import TestSupport
 import Dispatch
 import Glibc
 import Testing

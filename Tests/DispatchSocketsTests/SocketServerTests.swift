@@ -1,4 +1,5 @@
 import DispatchSockets
+import TestSupport
 import Glibc
 import Testing
 
@@ -36,7 +37,8 @@ struct SocketServerTests {
         }
         try await withServer(backend: backend, script: script) { running in
             let client = try TestClient(connectingTo: running.address)
-            try await Task.sleep(for: .milliseconds(200))  // let the server hit EAGAIN first
+            // The server has hit EAGAIN (its write left bytes pending) before the client reads anything.
+            #expect(await waitUntil { running.events.noteValue("pendingAfterWrite") > 0 })
             var offset = 0
             var mismatches = 0
             let received = try client.receiveUntilEOF { chunk in

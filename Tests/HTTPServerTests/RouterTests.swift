@@ -4,9 +4,9 @@ import Testing
 
 @Suite struct RouterTests {
     let router = Router([
-        Route(.post, "/1/batch/{dataset}") { _, _ in },
-        Route(.post, "/1/events/{dataset}") { _, _ in },
-        Route(.get, "/healthz") { _, _ in },
+        Route(.post, "/1/batch/{dataset}") { _ in .now(HTTPResponse(status: .ok)) },
+        Route(.post, "/1/events/{dataset}") { _ in .now(HTTPResponse(status: .ok)) },
+        Route(.get, "/healthz") { _ in .now(HTTPResponse(status: .ok)) },
     ])
 
     @Test func parametersArePercentDecodedAfterRouting() throws {

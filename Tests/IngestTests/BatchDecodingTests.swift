@@ -1,4 +1,6 @@
+import EventModel
 import Ingest
+import TestSupport
 import Testing
 
 @Suite struct BatchDecodingTests {

@@ -1,4 +1,5 @@
 import Ingest
+import TestSupport
 import Testing
 
 @Suite struct ContentDecoderTests {

@@ -1,4 +1,6 @@
+import EventModel
 import Ingest
+import TestSupport
 import Testing
 
 /// Seeded mutation fuzzing of real fixture bodies. Never traps; and for JSON, the decoder must agree with

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// Every Honeycomb JSON capture decodes to exactly what the capture server decoded.

@@ -1,4 +1,5 @@
 import Ingest
+import TestSupport
 import Testing
 
 /// Honeycomb's per-event limits at N−1, N and N+1, through the JSON and the msgpack path alike: the same

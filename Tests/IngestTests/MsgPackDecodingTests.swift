@@ -1,4 +1,5 @@
 import Ingest
+import TestSupport
 import Testing
 
 /// Hand-built msgpack batches: every type and width, time and samplerate forms, shapes and per-event errors.

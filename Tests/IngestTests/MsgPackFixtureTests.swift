@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// The real libhoney-go msgpack capture decodes to what the capture server saw, and stores the same data

@@ -1,4 +1,5 @@
 import Ingest
+import TestSupport
 import Testing
 
 /// Truncated, overlong, random and mutated msgpack: always a typed answer, never a trap, and whatever is

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import TestSupport
 import Testing
 
 /// Every OTLP capture (OTel Python 1.45.2, protobuf, gzip and OTLP/JSON) decodes to exactly the flat

@@ -101,7 +101,10 @@ import TestSupport
             #expect(try post(server, key: Self.environmentKey).status == 200)
             // A broken file does not lock everyone out: the previous keys stay.
             try "keys: [ {key: ".write(toFile: path, atomically: true, encoding: .utf8)
-            try await Task.sleep(for: .milliseconds(400))
+            // Wait for the poller to have tried the broken file, not for a guessed time.
+            #expect(await waitUntil {
+                server.app.metrics.registry.emitToString().contains("kelpie_keys_reload_errors_total 1")
+            })
             #expect(try post(server, key: Self.environmentKey).status == 200)
             #expect(server.app.metrics.registry.emitToString().contains("kelpie_keys_reload_errors_total 1"))
             // An explicit reload (what SIGHUP does) of an empty list admits nobody.

@@ -34,9 +34,7 @@ import TestSupport
             }
         }
         threads.forEach { $0.start() }
-        while statuses.withLock({ $0.values.reduce(0, +) }) < 8 * 150 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        #expect(await waitUntil(timeout: .seconds(120)) { statuses.withLock { $0.values.reduce(0, +) } >= 8 * 150 })
         let counts = statuses.withLock { $0 }
         #expect(Set(counts.keys).isSubset(of: [200, 503]), "\(counts)")
         #expect((counts[503] ?? 0) > 0, "the budget should have been exceeded: \(counts)")

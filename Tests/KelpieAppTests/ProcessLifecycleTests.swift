@@ -19,8 +19,10 @@ import Glibc
         let acknowledged = Mutex<Set<String>>([])
         let stop = Atomic<Bool>(false)
         let port = server.port
+        let sendersDone = Atomic<Int>(0)
         let senders = (0..<4).map { sender in
             Thread {
+                defer { sendersDone.add(1, ordering: .releasing) }
                 guard let client = try? RawHTTPClient(port: port, timeoutSeconds: 5) else { return }
                 var sequence = 0
                 while !stop.load(ordering: .relaxed) {
@@ -34,11 +36,15 @@ import Glibc
             }
         }
         senders.forEach { $0.start() }
-        try await Task.sleep(for: .milliseconds(1500))
+        // Kill mid-load, once a good share has been acknowledged (or all senders have given up).
+        _ = await waitUntil(timeout: .seconds(30)) {
+            acknowledged.withLock { $0.count } >= 1_000 || sendersDone.load(ordering: .acquiring) == senders.count
+        }
         server.signal(SIGKILL)
         stop.store(true, ordering: .relaxed)
         _ = server.waitForExit(timeoutSeconds: 10)
-        try await Task.sleep(for: .milliseconds(200))
+        // Every sender has recorded its last acknowledgement before the set is read.
+        #expect(await waitUntil { sendersDone.load(ordering: .acquiring) == senders.count })
         let acked = acknowledged.withLock { $0 }
         #expect(acked.count > 100, "the load should have been acknowledged before the kill")
 

@@ -54,7 +54,10 @@ import Testing
     @Test func fixedRateIsHeldWithinFivePercent() throws {
         let server = try TestHTTPServer(style: .contentLength)
         defer { server.stop() }
-        let result = try run(server, rate: 400, seconds: 3, connections: 4, threads: 2)
+        // Spare connections (8 per thread for 200 requests/s each): while the suite runs in parallel on a
+        // busy machine the in-process server may be descheduled for tens of ms, and a due request with no
+        // free connection would count as missed. The rate and the assertions are what they always were.
+        let result = try run(server, rate: 400, seconds: 3, connections: 16, threads: 2)
         let phase = try #require(result.phases.first)
         #expect(abs(phase.achievedRequestsPerSecond - 400) / 400 < 0.05)
         #expect(phase.stats.requestsMissed == 0)

@@ -1,5 +1,6 @@
 import CZlib
 import CZstd
+import TestSupport
 import Testing
 
 @testable import LoadKit

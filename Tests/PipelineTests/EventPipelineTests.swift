@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
-import Ingest
+import EventModel
 import Synchronization
 import Testing
 @testable import Pipeline
+import TestSupport
 
 @Suite struct EventPipelineTests {
     @Test func roundTripPreservesFieldsBytesAndPerSubmitterOrder() throws {
@@ -304,10 +305,12 @@ import Testing
         #expect(log.result(1).failure == .stopped)
         #expect(log.result(2).failure == .stopped)
         #expect(observer.events.contains(.deadlineExpired(unwrittenEvents: 6)))
-        // Let the stuck writer finish; it must not call anything a second time.
+        // Let the stuck writer finish; it must not call anything a second time. It closes the segment
+        // after its completion loop, so once it has, any second call would have happened.
+        let closesBefore = storage.closes
         storage.grantSyncs(100)
         #expect(waitUntil { storage.syncsFinished >= 1 })
-        usleep(50_000)
+        #expect(waitUntil { storage.closes > closesBefore })
         #expect(log.duplicateCalls == 0)
     }
 

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Ingest
+import EventModel
 import Synchronization
 import Testing
 @testable import Pipeline

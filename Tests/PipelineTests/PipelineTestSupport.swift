@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
-import Ingest
+import EventModel
 import Synchronization
 @testable import Pipeline
+import TestSupport
 
 /// A fresh directory under /tmp, removed with everything in it when the value goes away.
 final class TemporaryDirectory {
@@ -85,17 +86,6 @@ func spoolBatchTags(_ directory: String) throws -> [Int] {
         let data = parseLine(line)?["data"] as? [String: Any]
         return data?["batch"] as? Int ?? -1
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held. For waiting on the
-/// writer queue, never for timing assertions.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        usleep(1_000)
-    }
-    return condition()
 }
 
 /// Stops the pipeline and waits for its stop completion.
@@ -216,6 +206,7 @@ final class ControlledStorage: WALStorage {
         var syncsStarted = 0
         var syncsFinished = 0
         var syncedSizeByPath: [String: Int64] = [:]
+        var closes = 0
     }
 
     let controls = Mutex(Controls())
@@ -237,6 +228,7 @@ final class ControlledStorage: WALStorage {
     func grantSyncs(_ count: Int) { controls.withLock { $0.syncPermits += count } }
     var syncsStarted: Int { controls.withLock { $0.syncsStarted } }
     var syncsFinished: Int { controls.withLock { $0.syncsFinished } }
+    var closes: Int { controls.withLock { $0.closes } }
     var syncedSizes: [String: Int64] { controls.withLock { $0.syncedSizeByPath } }
 }
 
@@ -310,7 +302,10 @@ final class ControlledFile: WALFile {
         }
     }
 
-    func close() { inner.close() }
+    func close() {
+        inner.close()
+        storage.controls.withLock { $0.closes += 1 }
+    }
 }
 
 /// A pipeline over `ControlledStorage` (and optionally a manual clock), started.

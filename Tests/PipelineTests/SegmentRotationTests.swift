@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipeline
+import TestSupport
 
 @Suite struct SegmentRotationTests {
     /// Submits one batch and waits for its durable completion.

@@ -1,4 +1,4 @@
-import Ingest
+import EventModel
 import Testing
 @testable import Pipeline
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
-import Ingest
+import EventModel
+import TestSupport
 import Testing
 @testable import Pipeline
 

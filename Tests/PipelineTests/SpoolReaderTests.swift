@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Pipeline
+import TestSupport
 
 @Suite struct SpoolReaderTests {
     @Test func forEachLineStopsEarlyAndSkipsPartialLines() throws {
@@ -42,9 +43,13 @@ import Testing
         let finished = DispatchSemaphore(value: 0)
         let reader = SpoolReader(dataDirectory: directory.path)
         let failure = Mutex<(any Error)?>(nil)
+        let polls = Atomic<Int>(0)
         Thread {
             do {
-                try reader.follow(pollInterval: .milliseconds(5), shouldStop: { stop.withLock { $0 } }) { line in
+                try reader.follow(pollInterval: .milliseconds(5), shouldStop: {
+                    polls.add(1, ordering: .releasing)
+                    return stop.withLock { $0 }
+                }) { line in
                     let text = String(decoding: line, as: UTF8.self)
                     seen.withLock { $0.append(text) }
                 }
@@ -55,7 +60,9 @@ import Testing
         }.start()
 
         #expect(waitUntil { seen.withLock { $0 } == ["first"] })
-        usleep(30_000)
+        // The reader has polled past the partial line more than once: it would have shown by now.
+        let pollsAtFirst = polls.load(ordering: .acquiring)
+        #expect(waitUntil { polls.load(ordering: .acquiring) >= pollsAtFirst + 3 })
         #expect(seen.withLock { $0 } == ["first"], "the partial line is held back")
         handle.seekToEndOfFile()
         handle.write(Data("ond\n".utf8))

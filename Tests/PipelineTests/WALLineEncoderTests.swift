@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import EventModel
 import Testing
 @testable import Pipeline
 
@@ -44,15 +44,5 @@ import Testing
         var out = [UInt8](repeating: 0, count: WALLineEncoder.maxSampleRateDigits)
         let length = out.withUnsafeMutableBufferPointer { WALLineEncoder.writeDecimal(value, into: $0.baseAddress!) }
         #expect(String(decoding: out[..<length], as: UTF8.self) == String(value))
-    }
-
-    @Test func bufferGrowsBeyondItsInitialCapacity() {
-        let buffer = WALLineBuffer(capacity: 1)
-        let chunk = [UInt8](repeating: 7, count: 1000)
-        for _ in 0..<5 { buffer.append(chunk) }
-        buffer.append(9)
-        #expect(buffer.count == 5001)
-        #expect(buffer.array.last == 9)
-        #expect(buffer.array.dropLast().allSatisfy { $0 == 7 })
     }
 }

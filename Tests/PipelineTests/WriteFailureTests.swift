@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipeline
+import TestSupport
 
 @Suite struct WriteFailureTests {
     private func submitAndWait(_ pipeline: EventPipeline, _ tag: Int) -> Result<Void, PipelineError>? {

@@ -40,7 +40,8 @@ public final class ServerProcess: @unchecked Sendable {
             if let text = try? String(contentsOfFile: logPath, encoding: .utf8),
                let range = text.range(of: #""address":"127.0.0.1:"#) {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
-                found = UInt16(digits)
+                // Only a complete number: the log line may be caught half written ("…:4" of ":45678").
+                if text[digits.endIndex...].hasPrefix("\"") { found = UInt16(digits) }
             }
             if found == nil { usleep(10_000) }
         }

@@ -1,3 +1,4 @@
+import EventModel
 /// What an attribute list yields besides fields: the `sampleRate`/`SampleRate` value (removed from the
 /// fields, as husky does) and the resource's `service.name`.
 struct AttributeCapture {

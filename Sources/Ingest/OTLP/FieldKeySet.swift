@@ -1,3 +1,4 @@
+import EventModel
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)

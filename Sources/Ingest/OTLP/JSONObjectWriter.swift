@@ -1,3 +1,4 @@
+import EventModel
 /// Builds flat JSON objects (one per event) into a byte buffer, writing each key at most once: a key
 /// that is already in the object is refused and the caller skips its value. Callers write fields in
 /// precedence order, highest first.

@@ -1,5 +1,7 @@
-/// Writing JSON text pieces into a ``ByteBuffer``: escaped strings (invalid UTF-8 becomes U+FFFD, as
-/// Go's encoder does), numbers in two styles, hex ids and base64.
+import EventModel
+
+/// Writing JSON text pieces into a ``ByteBuffer``: escaped strings (``JSONStringEscaper``; invalid UTF-8
+/// becomes U+FFFD, as Go's encoder does), numbers in two styles, hex ids and base64.
 enum JSONText {
     private static let hexDigits: StaticString = "0123456789abcdef"
     private static let base64Alphabet: StaticString =
@@ -8,88 +10,7 @@ enum JSONText {
     /// Appends `bytes` as the inside of a JSON string (no quotes): `"` and `\` escaped, `\n` `\r` `\t`
     /// short-escaped, other controls as `\u00XX`, valid UTF-8 copied, each invalid byte as U+FFFD.
     static func appendEscaped(_ bytes: UnsafePointer<UInt8>, count: Int, into out: inout ByteBuffer) {
-        var index = 0
-        var runStart = 0
-        out.reserve(count + 2)
-        let raw = UnsafeRawPointer(bytes)
-        while index < count {
-            // Eight bytes at a time while none needs attention (SWAR: no control byte, quote,
-            // backslash or non-ASCII byte in the word).
-            while index + 8 <= count {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                if Self.wordNeedsAttention(word) { break }
-                index += 8
-            }
-            guard index < count else { break }
-            let byte = bytes[index]
-            if byte >= 0x20 && byte < 0x80 && byte != 0x22 && byte != 0x5c {
-                index += 1
-                continue
-            }
-            if byte >= 0x80 {
-                let length = validUTF8SequenceLength(bytes + index, remaining: count - index)
-                if length > 0 {
-                    index += length
-                    continue
-                }
-            }
-            out.append(bytes + runStart, count: index - runStart)
-            switch byte {
-            case 0x22: out.append("\\\"")
-            case 0x5c: out.append("\\\\")
-            case 0x0a: out.append("\\n")
-            case 0x0d: out.append("\\r")
-            case 0x09: out.append("\\t")
-            case ..<0x20:
-                out.append("\\u00")
-                out.append(hexDigits.utf8Start[Int(byte >> 4)])
-                out.append(hexDigits.utf8Start[Int(byte & 0xf)])
-            default:
-                out.append("\u{FFFD}")
-            }
-            index += 1
-            runStart = index
-        }
-        out.append(bytes + runStart, count: index - runStart)
-    }
-
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    /// Whether any byte of the word is < 0x20, `"`, `\` or ≥ 0x80.
-    @inline(__always)
-    static func wordNeedsAttention(_ word: UInt64) -> Bool {
-        let control = (word &- ones &* 0x20) & ~word
-        let quoteBytes = word ^ (ones &* 0x22)
-        let backslashBytes = word ^ (ones &* 0x5c)
-        let quote = (quoteBytes &- ones) & ~quoteBytes
-        let backslash = (backslashBytes &- ones) & ~backslashBytes
-        return (control | quote | backslash | word) & highBits != 0
-    }
-
-    /// Length of the valid UTF-8 sequence starting at a byte ≥ 0x80, or 0 if it is not valid
-    /// (stray continuation, overlong form, surrogate, above U+10FFFF, or truncated).
-    @inline(__always)
-    static func validUTF8SequenceLength(_ bytes: UnsafePointer<UInt8>, remaining: Int) -> Int {
-        let lead = bytes[0]
-        func isContinuation(_ byte: UInt8) -> Bool { byte & 0xc0 == 0x80 }
-        switch lead {
-        case 0xc2...0xdf:
-            return remaining >= 2 && isContinuation(bytes[1]) ? 2 : 0
-        case 0xe0...0xef:
-            guard remaining >= 3, isContinuation(bytes[1]), isContinuation(bytes[2]) else { return 0 }
-            if lead == 0xe0 && bytes[1] < 0xa0 { return 0 }  // overlong
-            if lead == 0xed && bytes[1] > 0x9f { return 0 }  // surrogate
-            return 3
-        case 0xf0...0xf4:
-            guard remaining >= 4, isContinuation(bytes[1]), isContinuation(bytes[2]), isContinuation(bytes[3])
-            else { return 0 }
-            if lead == 0xf0 && bytes[1] < 0x90 { return 0 }  // overlong
-            if lead == 0xf4 && bytes[1] > 0x8f { return 0 }  // above U+10FFFF
-            return 4
-        default:
-            return 0
-        }
+        _ = JSONStringEscaper.appendEscaped(bytes, count: count, invalidUTF8: .replace, into: &out)
     }
 
     /// The longest prefix of `count` bytes (at most `limit`) that does not end inside a UTF-8 sequence.

@@ -1,3 +1,4 @@
+public import EventModel
 /// The flat Honeycomb events made from one OTLP request.
 public struct OTLPDecodeResult: Sendable {
     /// One batch per dataset, in order of first appearance; events in request order within each

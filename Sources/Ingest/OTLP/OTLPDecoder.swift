@@ -1,3 +1,4 @@
+import EventModel
 /// Decodes OTLP/HTTP export requests (protobuf or OTLP/JSON, already content-decoded) into flat
 /// Honeycomb events, one ``EventBatch`` per dataset, mapped as husky (Honeycomb's translator) does.
 /// See docs/otlp.md for the exact fields.

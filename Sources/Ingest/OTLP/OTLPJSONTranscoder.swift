@@ -1,3 +1,4 @@
+import EventModel
 /// Any OTLP/JSON problem: bad JSON, a wrong value type for a known field, bad hex or base64, too deep.
 struct OTLPJSONError: Error {}
 
@@ -104,7 +105,7 @@ struct OTLPJSONTranscoder {
                 }
                 if byte < 0x20 { throw OTLPJSONError() }
                 if byte >= 0x80 {
-                    let length = JSONText.validUTF8SequenceLength(base + index, remaining: end - index)
+                    let length = JSONStringEscaper.sequenceLength(base + index, available: end - index)
                     guard length > 0 else { throw OTLPJSONError() }
                     index += length
                     continue

@@ -1,3 +1,4 @@
+import EventModel
 /// Log records → events (husky `logs.go`).
 extension OTLPMapper {
     /// Precedence as in husky's map-based translator, where later writes win: log attributes over

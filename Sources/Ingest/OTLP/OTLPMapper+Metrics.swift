@@ -1,3 +1,4 @@
+import EventModel
 /// Metric data points → events, one event per data point (Honeycomb merges points that share a second,
 /// resource and attributes into one event; Kelpie does not — see docs/otlp.md).
 extension OTLPMapper {

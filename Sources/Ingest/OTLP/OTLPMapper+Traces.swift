@@ -1,3 +1,4 @@
+import EventModel
 /// Spans → events (husky `traces_direct.go`): each span's events and links become their own events,
 /// written right before the span.
 extension OTLPMapper {

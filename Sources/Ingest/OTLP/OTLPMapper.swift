@@ -1,3 +1,4 @@
+import EventModel
 /// Turns one OTLP export request (protobuf wire bytes) into flat Honeycomb events, writing each event's
 /// JSON straight into its dataset's body buffer: the streaming core behind ``OTLPDecoder``.
 ///

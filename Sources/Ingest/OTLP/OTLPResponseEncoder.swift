@@ -1,3 +1,4 @@
+import EventModel
 /// OTLP/HTTP response bodies, in the request's encoding.
 public enum OTLPResponseEncoder {
     /// The 200 body: an empty `Export{Trace,Logs,Metrics}ServiceResponse`, or one whose `partial_success`

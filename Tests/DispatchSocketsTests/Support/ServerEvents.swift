@@ -1,3 +1,4 @@
+import Locking
 @testable import DispatchSockets
 
 /// What every test handler reports, readable from the test.

@@ -1,4 +1,5 @@
 import DispatchSockets
+import TestSupport
 import Synchronization
 import Testing
 
@@ -8,16 +9,6 @@ struct RunningServer {
     let address: SocketAddress
     let events: ServerEvents
     let leakCheck: DescriptorLeakCheck
-}
-
-/// Polls `condition` every 5 ms until it holds or `timeout` passes; returns whether it held.
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
 }
 
 /// Shuts `server` down and waits (bounded) for its completion.

@@ -1,7 +1,30 @@
-/// Raw UTF-8 text → JSON string contents, validating UTF-8 on the way (RFC 3629: no overlongs, no
-/// surrogates, nothing above U+10FFFF). Escapes only what JSON requires: `"`, `\`, and control characters
-/// (`\n`, `\r`, `\t` short, the rest as `\u00XX`); everything else, non-ASCII included, is copied as is.
-enum JSONStringEscaper {
+/// The server's one JSON string escaper: raw UTF-8 text → JSON string contents (no quotes), validating
+/// UTF-8 on the way (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). Escapes only what JSON
+/// requires: `"`, `\`, and control characters (`\n`, `\r`, `\t` short, the rest as `\u00XX`); everything
+/// else, non-ASCII included, is copied as is. Invalid UTF-8 is refused (msgpack events) or replaced by
+/// U+FFFD per byte, as Go's encoder does (OTLP).
+public enum JSONStringEscaper {
+    /// What to do with bytes that are not valid UTF-8.
+    public enum InvalidUTF8: Sendable {
+        /// Stop and report failure.
+        case reject
+        /// Write U+FFFD for each invalid byte.
+        case replace
+    }
+
+    /// How control characters with a short JSON escape (`\n`, `\r`, `\t`) are written.
+    public enum ControlEscapes: Sendable {
+        /// `\n`, `\r`, `\t`.
+        case short
+        /// `\u000a`, `\u000d`, `\u0009`, like every other control character (the WAL and load-generator
+        /// formats, fixed by their tests).
+        case unicode
+    }
+
+    /// Input bytes escaped per reservation by ``appendEscaped(_:count:invalidUTF8:into:)``, so a long string
+    /// reserves a bounded worst case instead of six times its length at once.
+    static let chunkBytes = 4096
+
     private static let hexDigits: StaticString = "0123456789abcdef"
     private static let lowBytes: UInt64 = 0x0101_0101_0101_0101
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
@@ -21,11 +44,11 @@ enum JSONStringEscaper {
 
     /// Output bytes to reserve before ``unsafeAppendEscaped(_:_:readableEnd:to:)`` for `length` input bytes.
     @inline(__always)
-    static func reservation(forLength length: Int) -> Int { length * 6 + 8 }
+    public static func reservation(forLength length: Int) -> Int { length * 6 + 8 }
 
     /// Length of the valid UTF-8 sequence starting at `bytes[0]` (a byte ≥ 0x80), or 0 if invalid.
     @inline(__always)
-    static func sequenceLength(_ bytes: UnsafePointer<UInt8>, available: Int) -> Int {
+    public static func sequenceLength(_ bytes: UnsafePointer<UInt8>, available: Int) -> Int {
         let lead = bytes[0]
         func continuation(_ index: Int) -> Bool { bytes[index] & 0xC0 == 0x80 }
         switch lead {
@@ -46,14 +69,37 @@ enum JSONStringEscaper {
         }
     }
 
-    /// Appends the escaped contents (no quotes) of `length` bytes; false if they are not valid UTF-8.
-    /// The caller has reserved ``reservation(forLength:)`` bytes. Memory up to `readableEnd` (at least
-    /// `bytes + length`) may be read, so a short string's tail is checked as one 8-byte word.
-    @inline(__always)
-    static func unsafeAppendEscaped(
-        _ bytes: UnsafePointer<UInt8>, _ length: Int, readableEnd: UnsafePointer<UInt8>, to output: inout JSONOutputBuffer
+    /// Appends the escaped contents of `count` bytes, reserving room as it goes; false (with part of the
+    /// text written) only when `invalidUTF8` is `.reject` and the bytes are not valid UTF-8.
+    public static func appendEscaped(
+        _ bytes: UnsafePointer<UInt8>, count: Int, invalidUTF8: InvalidUTF8 = .replace, into output: inout ByteBuffer
     ) -> Bool {
-        let out = output.storage
+        var start = 0
+        while start < count {
+            var chunk = min(count - start, chunkBytes)
+            // Never split a UTF-8 sequence between two chunks.
+            if start + chunk < count {
+                while chunk > 1 && bytes[start + chunk] & 0xC0 == 0x80 { chunk -= 1 }
+            }
+            output.reserve(reservation(forLength: chunk))
+            guard unsafeAppendEscaped(
+                bytes + start, chunk, readableEnd: bytes + start + chunk, invalidUTF8: invalidUTF8, to: &output
+            ) else { return false }
+            start += chunk
+        }
+        return true
+    }
+
+    /// Appends the escaped contents (no quotes) of `length` bytes; false if they are not valid UTF-8 and
+    /// `invalidUTF8` is `.reject`. The caller has reserved ``reservation(forLength:)`` bytes. Memory up to
+    /// `readableEnd` (at least `bytes + length`) may be read, so a short string's tail is checked as one
+    /// 8-byte word.
+    @inline(__always)
+    public static func unsafeAppendEscaped(
+        _ bytes: UnsafePointer<UInt8>, _ length: Int, readableEnd: UnsafePointer<UInt8>,
+        invalidUTF8: InvalidUTF8 = .reject, to output: inout ByteBuffer
+    ) -> Bool {
+        let out = output.base
         var written = output.count
         var index = 0
         defer { output.count = written }
@@ -77,7 +123,15 @@ enum JSONStringEscaper {
             let byte = bytes[index]
             if byte >= 0x80 {
                 let sequence = sequenceLength(bytes + index, available: length - index)
-                guard sequence > 0 else { return false }
+                guard sequence > 0 else {
+                    guard invalidUTF8 == .replace else { return false }
+                    out[written] = 0xEF  // U+FFFD
+                    out[written + 1] = 0xBF
+                    out[written + 2] = 0xBD
+                    written += 3
+                    index += 1
+                    continue
+                }
                 for offset in 0..<sequence { out[written + offset] = bytes[index + offset] }
                 index += sequence
                 written += sequence
@@ -111,7 +165,7 @@ enum JSONStringEscaper {
     }
 
     /// How many bytes ``unsafeAppendEscaped(_:_:readableEnd:to:)`` would write, or nil if the bytes are not valid UTF-8.
-    static func escapedLength(_ bytes: UnsafePointer<UInt8>, _ length: Int) -> Int? {
+    public static func escapedLength(_ bytes: UnsafePointer<UInt8>, _ length: Int) -> Int? {
         var total = 0
         var index = 0
         while index < length {
@@ -131,5 +185,26 @@ enum JSONStringEscaper {
             }
         }
         return total
+    }
+
+    /// Appends `string`'s contents escaped for a JSON string literal (without the quotes), for the few
+    /// strings the server writes itself (error texts, log lines, WAL dataset names). A Swift string is
+    /// valid UTF-8, so only the escapes matter here.
+    public static func appendEscaped(_ string: String, controls: ControlEscapes = .short, to out: inout [UInt8]) {
+        let hex = hexDigits.utf8Start
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0x0A where controls == .short: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D where controls == .short: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09 where controls == .short: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default:
+                out.append(byte)
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 /// A small, strict RFC 8259 JSON parser used as the tests' oracle. Independent of simdjson and of
 /// Foundation, and it keeps every number as its raw token so a lost digit (9007199254740993 read through
 /// a Double) shows up as a difference.
-indirect enum TestJSON: Equatable, CustomStringConvertible {
+public indirect enum TestJSON: Equatable, CustomStringConvertible {
     case object([(key: String, value: TestJSON)])
     case array([TestJSON])
     case string(String)
@@ -9,13 +9,13 @@ indirect enum TestJSON: Equatable, CustomStringConvertible {
     case bool(Bool)
     case null
 
-    struct Invalid: Error {
-        let reason: String
-        let offset: Int
+    public struct Invalid: Error {
+        public let reason: String
+        public let offset: Int
     }
 
     /// Parses one complete document (whitespace around the root allowed, nothing else).
-    static func parse(_ bytes: some Collection<UInt8>) throws -> TestJSON {
+    public static func parse(_ bytes: some Collection<UInt8>) throws -> TestJSON {
         let input = Array(bytes)
         guard String(validating: input, as: UTF8.self) != nil else { throw Invalid(reason: "invalid UTF-8", offset: 0) }
         var parser = Parser(bytes: input)
@@ -26,18 +26,18 @@ indirect enum TestJSON: Equatable, CustomStringConvertible {
         return value
     }
 
-    static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
+    public static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
         (try? parse(bytes)) != nil
     }
 
     /// Last value for `key` (JSON objects here follow last-wins for repeated keys).
-    subscript(key: String) -> TestJSON? {
+    public subscript(key: String) -> TestJSON? {
         guard case .object(let fields) = self else { return nil }
         return fields.last(where: { $0.key == key })?.value
     }
 
     /// Nesting depth: scalars 0, `{}`/`[]` 1, `{"a":{}}` 2.
-    var depth: Int {
+    public var depth: Int {
         switch self {
         case .object(let fields): 1 + (fields.map(\.value.depth).max() ?? 0)
         case .array(let items): 1 + (items.map(\.depth).max() ?? 0)
@@ -47,7 +47,7 @@ indirect enum TestJSON: Equatable, CustomStringConvertible {
 
     /// Semantic equality: objects compare as key → value maps (order ignored, last duplicate wins);
     /// integer tokens compare digit for digit; other numbers compare by value.
-    static func == (lhs: TestJSON, rhs: TestJSON) -> Bool {
+    public static func == (lhs: TestJSON, rhs: TestJSON) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)):
             let left = Dictionary(a.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
@@ -74,7 +74,12 @@ indirect enum TestJSON: Equatable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var arrayValue: [TestJSON]? { if case .array(let items) = self { items } else { nil } }
+    public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
+    /// The number's token read as a Double (the raw token stays in `.number` for exact comparisons).
+    public var numberValue: Double? { if case .number(let token) = self { Double(token) } else { nil } }
+
+    public var description: String {
         switch self {
         case .object(let fields): "{" + fields.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         case .array(let items): "[" + items.map(\.description).joined(separator: ",") + "]"

@@ -4,20 +4,23 @@ internal import Glibc
 internal import Darwin
 #endif
 
-/// A growable byte buffer on malloc'd memory, for building JSON and protobuf output without Array's
-/// per-append uniqueness checks. A plain value holding a pointer: the owner calls ``deallocate()``
-/// exactly once (the decoders do it with `defer`), and copies must not outlive that.
-struct ByteBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    var count: Int
-    private(set) var capacity: Int
+/// The server's one growable byte buffer on malloc'd memory, for building JSON, protobuf and WAL output
+/// without Array's per-append uniqueness checks. A plain value holding a pointer: the owner calls
+/// ``deallocate()`` exactly once (the decoders do it with `defer`), and copies must not outlive that.
+///
+/// Hot writers ``reserve(_:)`` the worst case for what they are about to write, then write through
+/// ``unsafeAppend(_:)`` or ``appendInPlace(maximum:_:)`` without a capacity check per byte.
+public struct ByteBuffer {
+    public private(set) var base: UnsafeMutablePointer<UInt8>
+    public var count: Int
+    public private(set) var capacity: Int
     /// False while writing into memory someone else owns (an array being initialised); the first
     /// growth past it moves the bytes into malloc'd memory.
-    private(set) var ownsStorage = true
+    public private(set) var ownsStorage = true
 
-    static let minimumCapacityBytes = 256
+    public static let minimumCapacityBytes = 256
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         let capacity = max(capacity, Self.minimumCapacityBytes)
         guard let memory = malloc(capacity) else { fatalError("out of memory") }
         base = memory.assumingMemoryBound(to: UInt8.self)
@@ -26,23 +29,25 @@ struct ByteBuffer {
     }
 
     /// Writes into `storage` (not owned, never freed by this buffer) until it is full.
-    init(borrowing storage: UnsafeMutablePointer<UInt8>, capacity: Int) {
+    public init(borrowing storage: UnsafeMutablePointer<UInt8>, capacity: Int) {
         base = storage
         count = 0
         self.capacity = capacity
         ownsStorage = false
     }
 
-    func deallocate() {
+    public func deallocate() {
         if ownsStorage { free(base) }
     }
 
-    @inline(__always)
-    mutating func reserve(_ extra: Int) {
+    /// Makes room for `extra` more bytes.
+    @inlinable @inline(__always)
+    public mutating func reserve(_ extra: Int) {
         if count &+ extra > capacity { grow(to: count + extra) }
     }
 
-    private mutating func grow(to needed: Int) {
+    @usableFromInline
+    mutating func grow(to needed: Int) {
         var newCapacity = max(capacity * 2, Self.minimumCapacityBytes)
         while newCapacity < needed { newCapacity *= 2 }
         if ownsStorage {
@@ -58,37 +63,62 @@ struct ByteBuffer {
         capacity = newCapacity
     }
 
-    @inline(__always)
-    mutating func append(_ byte: UInt8) {
+    /// Appends one byte; the caller has reserved room.
+    @inlinable @inline(__always)
+    public mutating func unsafeAppend(_ byte: UInt8) {
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ byte: UInt8) {
         reserve(1)
         base[count] = byte
         count &+= 1
     }
 
-    @inline(__always)
-    mutating func append(_ bytes: UnsafePointer<UInt8>, count length: Int) {
+    @inlinable @inline(__always)
+    public mutating func append(_ bytes: UnsafePointer<UInt8>, count length: Int) {
         guard length > 0 else { return }
         reserve(length)
         (base + count).update(from: bytes, count: length)
         count &+= length
     }
 
-    @inline(__always)
-    mutating func append(_ text: StaticString) {
+    @inlinable @inline(__always)
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        append(source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+
+    @inlinable
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    @inlinable @inline(__always)
+    public mutating func append(_ text: StaticString) {
         append(text.utf8Start, count: text.utf8CodeUnitCount)
     }
 
-    mutating func append(contentsOf bytes: some Sequence<UInt8>) {
+    public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
         for byte in bytes { append(byte) }
     }
 
     /// Appends the bytes of another buffer's range.
-    mutating func append(_ other: ByteBuffer, range: Range<Int>) {
+    public mutating func append(_ other: ByteBuffer, range: Range<Int>) {
         append(other.base + range.lowerBound, count: range.count)
     }
 
+    /// Lets a formatter write up to `maximum` bytes in place; `body` returns how many it wrote.
+    @inlinable @inline(__always)
+    public mutating func appendInPlace(maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(maximum)
+        count &+= body(base + count)
+    }
+
     /// Decimal digits of a signed integer.
-    mutating func appendInt(_ value: Int64) {
+    public mutating func appendInt(_ value: Int64) {
         reserve(20)
         var magnitude = value.magnitude
         if value < 0 {
@@ -98,7 +128,7 @@ struct ByteBuffer {
         appendUnsigned(&magnitude)
     }
 
-    mutating func appendUInt(_ value: UInt64) {
+    public mutating func appendUInt(_ value: UInt64) {
         reserve(20)
         var magnitude = value
         appendUnsigned(&magnitude)
@@ -121,15 +151,21 @@ struct ByteBuffer {
         count += written
     }
 
-    /// A copy of the bytes as an array.
-    func makeArray() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+    /// The bytes written so far; valid until the next append or ``deallocate()``.
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base, count: count)
+    }
+
+    /// A copy of the bytes as an array whose capacity leaves `spareCapacity` bytes after them (the JSON
+    /// decoder's padding).
+    public func makeArray(spareCapacity: Int = 0) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count + spareCapacity) { buffer, initialized in
             if count > 0 { buffer.baseAddress!.update(from: base, count: count) }
             initialized = count
         }
     }
 
-    func bytesEqual(_ range: Range<Int>, _ other: UnsafePointer<UInt8>, _ otherCount: Int) -> Bool {
+    public func bytesEqual(_ range: Range<Int>, _ other: UnsafePointer<UInt8>, _ otherCount: Int) -> Bool {
         range.count == otherCount && memcmp(base + range.lowerBound, other, otherCount) == 0
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Ingest
+@testable import EventModel
 
 @Suite struct RFC3339NanoFormatTests {
     @Test(arguments: [

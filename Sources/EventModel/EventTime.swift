@@ -19,7 +19,7 @@
 /// Int64 nanosecond range (2262-04-11T23:47:16.854775807Z).
 public enum EventTime {
     static let nanosPerSecond: Int64 = 1_000_000_000
-    static let secondsPerDay: Int64 = 86_400
+    static let secondsPerDay = CivilCalendar.secondsPerDay
     /// Largest whole second whose nanoseconds still fit in Int64.
     static let maxSeconds: Int64 = Int64.max / nanosPerSecond
     /// Digits of an integer epoch that are seconds; further digits are a fraction (Refinery's rule).
@@ -65,13 +65,15 @@ public enum EventTime {
             seconds -= 1
             fraction += nanosPerSecond
         }
-        var days = seconds / secondsPerDay
-        var secondOfDay = seconds % secondsPerDay
-        if secondOfDay < 0 {
-            days -= 1
-            secondOfDay += secondsPerDay
-        }
-        let (year, month, day) = civil(fromDays: days)
+        return writeRFC3339Nano(seconds: seconds, nanoseconds: fraction, to: out)
+    }
+
+    /// The same format for a whole second and its nanoseconds (0..<1e9), for instants outside Int64
+    /// nanoseconds (msgpack timestamps reach years 1…9999). Writes at most ``maxRFC3339NanoBytes``.
+    public static func writeRFC3339Nano(seconds: Int64, nanoseconds: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var fraction = nanoseconds
+        let (days, secondOfDay) = CivilCalendar.split(epochSeconds: seconds)
+        let (year, month, day) = CivilCalendar.date(fromDays: days)
         writeDigits(year, count: 4, at: out)
         out[4] = UInt8(ascii: "-")
         writeDigits(month, count: 2, at: out + 5)
@@ -121,7 +123,7 @@ public enum EventTime {
               let minute = cursor.digits(2), cursor.take(":"),
               let second = cursor.digits(2)
         else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+        guard (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month),
               hour <= 23, minute <= 59, second <= 59
         else { return nil }
         var nanos: Int64 = 0
@@ -146,7 +148,7 @@ public enum EventTime {
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
         guard cursor.atEnd else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
         let seconds = days * secondsPerDay + hour * 3600 + minute * 60 + second - offsetSeconds
         return nanosSinceEpoch(seconds: seconds, nanos: nanos)
     }
@@ -221,39 +223,6 @@ public enum EventTime {
             }
         }
         return nanosSinceEpoch(seconds: seconds, nanos: nanos)
-    }
-
-    // MARK: calendar
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    /// The inverse of ``daysFromCivil(year:month:day:)`` (civil_from_days).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
     }
 
     // MARK: helpers

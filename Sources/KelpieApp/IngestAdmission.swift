@@ -1,0 +1,166 @@
+import EventModel
+import HTTP1
+import HTTPServer
+import Ingest
+import Pipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one admission sequence every ingest route runs, whatever its format:
+/// screen → authenticate → authorize → preview admission → decode content → decode format → submit → answer.
+/// Every refusal is counted once, under its reason, and answered in the format's own encoding. The answer
+/// to a stored request is built on the connection's lane when the pipeline acknowledges (after fdatasync
+/// with `--ack=durable`); the WAL writer only completes a ``PendingResponse``.
+final class IngestAdmission: Sendable {
+    private let pipeline: EventPipeline
+    private let metrics: KelpieMetrics
+    private let keys: APIKeyStore
+    private let maxDecodedBodyBytes: Int
+
+    static let unknownKeyMessage = "unknown API key - check your credentials"
+    /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
+    static let missingKeyMessage = "missing 'x-honeycomb-team' header"
+
+    init(pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int) {
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.keys = keys
+        self.maxDecodedBodyBytes = maxDecodedBodyBytes
+    }
+
+    /// Runs the sequence for one request; runs on the connection's lane.
+    func answer<Format: IngestFormat>(_ request: HTTPRequest, as format: Format) -> RouteAnswer {
+        let screened: Format.Request
+        switch format.screen(request) {
+        case .success(let value): screened = value
+        case .failure(let refusal): return .now(refuse(refusal, format, nil))
+        }
+        do throws(AdmissionRefusal) {
+            let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
+            let authorized = try format.authorize(screened, http: request, key: entry).get()
+            try previewAdmission(request)
+            let body = try decodeContent(request)
+            let decoded = try format.decode(
+                body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
+            )
+            let rejected = format.rejectedEvents(of: decoded)
+            if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
+            let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
+            guard !batches.isEmpty else { return .now(format.success(decoded, authorized)) }
+            return submit(batches, decoded, authorized, format)
+        } catch {
+            return .now(refuse(error, format, screened))
+        }
+    }
+
+    // MARK: steps
+
+    /// The key must be known and allowed to send events: 401 or 403 otherwise.
+    private func authenticate(_ request: HTTPRequest, missingKeyMessage: String) throws(AdmissionRefusal) -> (APIKeyEntry, String) {
+        guard let key = Self.apiKey(request.head.headers) else {
+            throw AdmissionRefusal(.unauthorized, .unauthorized, missingKeyMessage)
+        }
+        guard case .admitted(let entry) = keys.authenticate(key) else {
+            throw AdmissionRefusal(.unauthorized, .unauthorized, Self.unknownKeyMessage)
+        }
+        guard entry.sendEvents else {
+            throw AdmissionRefusal(.forbidden, .forbidden, "API key is not permitted to send events")
+        }
+        return (entry, key)
+    }
+
+    /// When the pipeline would refuse anyway (queue full, stopping), say so before decoding: under overload
+    /// the CPU is better spent on requests that can be admitted. The wire size stands in for the encoded size.
+    private func previewAdmission(_ request: HTTPRequest) throws(AdmissionRefusal) {
+        if let refusal = Self.refusal(pipeline.admissionPreview(estimatedBytes: request.body.count)) { throw refusal }
+    }
+
+    /// Undoes `Content-Encoding` with the decoded-size cap.
+    private func decodeContent(_ request: HTTPRequest) throws(AdmissionRefusal) -> [UInt8] {
+        guard let encoding = ContentEncoding(headerValue: request.head.headers["Content-Encoding"]) else {
+            throw AdmissionRefusal(
+                .unsupportedEncoding, .unsupportedMediaType, "unsupported Content-Encoding; use gzip, zstd or none"
+            )
+        }
+        do {
+            let body = try ContentDecoder.decode(request.body, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
+            metrics.recordBytes(wire: request.body.count, decoded: body.count)
+            return body
+        } catch {
+            switch error {
+            case .tooLarge:
+                throw AdmissionRefusal(.decodedTooLarge, .contentTooLarge, "Request body is too large.")
+            case .malformed:
+                throw AdmissionRefusal(.malformed, .badRequest, "Request body is malformed and cannot be read.")
+            }
+        }
+    }
+
+    /// Hands the batches to the pipeline as one submission. The completion (on the WAL writer's thread)
+    /// only completes the pending answer; counting and the reply body happen on the connection's lane.
+    private func submit<Format: IngestFormat>(
+        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format
+    ) -> RouteAnswer {
+        let pending = PendingResponse()
+        let metrics = self.metrics
+        let admission = pipeline.submit(batches) { result in
+            switch result {
+            case .success:
+                pending.complete {
+                    let label = format.metricsLabel(request)
+                    for batch in batches {
+                        metrics.recordAccepted(events: batch.events.count, format: label, dataset: batch.dataset)
+                    }
+                    return format.success(decoded, request)
+                }
+            case .failure:
+                pending.complete {
+                    let refusal = AdmissionRefusal(
+                        .walWriteFailed, .serviceUnavailable, "events could not be stored; retry later", retryAfterSeconds: 1
+                    )
+                    metrics.recordRefusal(refusal.reason)
+                    return format.refusal(refusal, for: request)
+                }
+            }
+        }
+        if let refusal = Self.refusal(admission) { return .now(refuse(refusal, format, request)) }
+        return .later(pending)
+    }
+
+    private func refuse<Format: IngestFormat>(
+        _ refusal: AdmissionRefusal, _ format: Format, _ request: Format.Request?
+    ) -> HTTPResponse {
+        metrics.recordRefusal(refusal.reason)
+        return format.refusal(refusal, for: request)
+    }
+
+    /// The refusal for a pipeline's admission answer, nil when admitted.
+    private static func refusal(_ admission: AdmissionResult) -> AdmissionRefusal? {
+        switch admission {
+        case .accepted:
+            nil
+        case .queueFull(let retryAfterSeconds):
+            AdmissionRefusal(
+                .queueFull, .serviceUnavailable, "server is at capacity; retry later", retryAfterSeconds: retryAfterSeconds
+            )
+        case .stopped:
+            AdmissionRefusal(.draining, .serviceUnavailable, "server is shutting down; retry later", retryAfterSeconds: 1)
+        }
+    }
+
+    /// `X-Honeycomb-Team`, or `X-Hny-Team` as Refinery also accepts; empty counts as missing.
+    static func apiKey(_ headers: HTTPHeaders) -> String? {
+        for name in ["X-Honeycomb-Team", "X-Hny-Team"] {
+            if let value = headers[name], !value.isEmpty { return value }
+        }
+        return nil
+    }
+
+    static func nowUnixNanos() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+}
