@@ -54,7 +54,8 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "DispatchSockets", "HTTP1", "EventModel", "Locking", .product(name: "Logging", package: "swift-log"),
+                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "EventModel", "Locking",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -70,7 +71,7 @@ let package = Package(
         .target(
             name: "KelpieApp",
             dependencies: [
-                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "Locking", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "HTTPServer", "EventModel", "Ingest", "Pipeline", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -46,7 +46,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     func connectionDidOpen(_ connection: Connection) {
         self.connection = connection
-        server.connectionOpened()
         perform(machine.opened(now: .now))
     }
 
@@ -100,7 +99,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     }
 
     func connectionDidClose(_ connection: Connection) {
-        server.connectionClosed()
         self.connection = nil
         inbound = []
         body = []
@@ -265,16 +263,11 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     /// Counts the request in the lane's cached series (no process-wide lock on the way).
     private func recordRequest(route: String, method: HTTPMethod, status: Int) {
-        guard let observer = server.observer, let connection else { return }
-        let cache: RequestSeriesCache
-        if let existing = connection.laneLocal as? RequestSeriesCache {
-            cache = existing
-        } else {
-            cache = RequestSeriesCache()
-            connection.laneLocal = cache
-        }
-        cache.series(route: route, method: method, status: status, observer: observer)
-            .record(duration: .now - requestStartedAt, wireBytes: requestWireBytes)
+        guard let connection else { return }
+        RequestSeriesCache.record(
+            on: connection, observer: server.observer, route: route, method: method, status: status,
+            transport: .http1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
+        )
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {

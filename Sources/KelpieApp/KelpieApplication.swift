@@ -16,6 +16,8 @@ public final class KelpieApplication: Sendable {
     private let pipeline: EventPipeline
     /// Internal, not private: the documentation tests list its routes.
     let server: Server
+    /// The `--grpc-listen` listener: the same router on a second address.
+    private let grpcServer: Server?
     private let keys: APIKeyStore
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
@@ -70,21 +72,42 @@ public final class KelpieApplication: Sendable {
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
-        let router = Router(CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes)
+        let router = Router(
+            CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes
+                + ingest.grpcRoutes(maxMessageBytes: configuration.maxBodyBytes)
+        )
         let server = Server(
             configuration: configuration.serverConfiguration, router: router, observer: metrics,
             logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
+        grpcServer = configuration.grpcServerConfiguration.map {
+            Server(configuration: $0, router: router, observer: metrics, logger: logger)
+        }
     }
+
+    /// Every listener's server: the main one, then the `--grpc-listen` one.
+    private var servers: [Server] { [server] + (grpcServer.map { [$0] } ?? []) }
 
     /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
     @discardableResult
     public func start() throws -> SocketAddress {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
-        let address = try server.start()
+        let address: SocketAddress
+        do {
+            address = try server.start()
+            if let grpcServer {
+                do {
+                    _ = try grpcServer.start()
+                } catch let error as SocketError {
+                    throw ListenFailure(setting: "grpc-listen", address: configuration.grpcListen!, error: error)
+                }
+            }
+        } catch let error as SocketError {
+            throw ListenFailure(setting: "listen", address: configuration.listen, error: error)
+        }
         readiness.setListening(true)
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
@@ -115,18 +138,21 @@ public final class KelpieApplication: Sendable {
             try? await Task.sleep(for: configuration.drainDelay)
         }
         let deadline = ContinuousClock.now + configuration.shutdownTimeout
-        server.stopAccepting()
+        servers.forEach { $0.stopAccepting() }
         readiness.setListening(false)
-        server.closeConnectionsGracefully()
-        while server.openConnectionCount > 0, ContinuousClock.now < deadline {
+        servers.forEach { $0.closeConnectionsGracefully() }
+        var open: Int { servers.reduce(0) { $0 + $1.openConnectionCount } }
+        while open > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        let remaining = server.openConnectionCount
+        let remaining = open
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             pipeline.stop(deadline: deadline) { done.resume() }
         }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            server.shutdown { done.resume() }
+        for server in servers {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                server.shutdown { done.resume() }
+            }
         }
         keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])

@@ -122,6 +122,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+        for reason in Self.http2FailureReasons { _ = http2ConnectionErrors(reason) }
     }
 
     static func name(_ subsystem: String?, _ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -134,6 +135,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         var route: String
         var method: String
         var code: Int
+        var transport: HTTPTransport
     }
 
     /// One route × method × status: its request counter and the route's duration histogram. The lanes
@@ -148,13 +150,13 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         }
     }
 
-    public func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries {
-        let key = RequestKey(route: route, method: method.rawValue, code: status)
+    public func requestSeries(route: String, method: HTTPMethod, status: Int, transport: HTTPTransport) -> any RequestSeries {
+        let key = RequestKey(route: route, method: method.rawValue, code: status, transport: transport)
         let counter = requestCounters.withLock { counters in
             if let existing = counters[key] { return existing }
             let made = registry.makeCounter(
-                descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method and status code."),
-                labels: [("route", route), ("method", key.method), ("code", String(status))]
+                descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method, status code and protocol (http/1.1, h2)."),
+                labels: [("route", route), ("method", key.method), ("code", String(status)), ("protocol", transport.rawValue)]
             )
             counters[key] = made
             return made
@@ -178,6 +180,20 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
 
     public func connectionClosed() {
         openConnections.decrement()
+    }
+
+    public func http2ConnectionFailed(reason: String) {
+        http2ConnectionErrors(reason).increment()
+    }
+
+    /// The reasons ``http2ConnectionFailed(reason:)`` reports (HTTP2Connection.metricReason).
+    static let http2FailureReasons = ["rapid_reset", "protocol_error", "bad_preface", "flooded", "internal_error"]
+
+    private func http2ConnectionErrors(_ reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("http2", "connection_errors", "total", "HTTP/2 connections the server ended with GOAWAY for misbehaving, by reason."),
+            labels: [("reason", reason)]
+        )
     }
 
     // MARK: PipelineObserver
