@@ -129,4 +129,27 @@ import TestSupport
         let stored = try await server.stopAndReadSpool()
         #expect(stored.count == 4_000)
     }
+
+    @Test func aBurstOfResetsEndsTheConnectionAndIsCounted() async throws {
+        let server = try TestServer()
+        defer { server.dataDirectory.remove() }
+        let socket = try server.client()
+        let client = HTTP2TestClient()
+        try client.exchange(over: socket) { true }  // the preface and SETTINGS out
+        // Past the default burst of 200 resets: GOAWAY ENHANCE_YOUR_CALM (0xb), then the server closes.
+        for _ in 0..<300 {
+            let id = client.openStream(path: Self.traceExport)
+            try socket.send(client.takeOutput())
+            client.reset(id)
+        }
+        do {
+            try client.exchange(over: socket) { client.goAway != nil }
+        } catch RawHTTPClient.ClientError.closed {
+            // The GOAWAY may arrive together with the close.
+        }
+        #expect(client.goAway?.errorCode == 0xb)
+        let metrics = try server.client().roundTrip("GET", "/metrics").bodyText
+        #expect(metrics.contains(#"kelpie_http2_connection_errors_total{reason="rapid_reset"} 1"#))
+        await server.stop()
+    }
 }
