@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "HTTP1", dependencies: ["EventModel"], swiftSettings: strict),
         // HTTP/2 framing, I/O-free: nghttp2 driven by bytes in, bytes and stream events out.
         .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
-        // gRPC wire values, pure: message framing, status codes, trailers, google.rpc.Status details.
+        // gRPC wire values, pure: message framing, content types, status codes, trailers.
         .target(name: "GRPC", swiftSettings: strict),
         .target(
             name: "HTTPServer",

@@ -1,16 +1,16 @@
 /// The outcome of one call as gRPC sends it in trailers: `grpc-status`, `grpc-message` (percent-encoded)
-/// and, when there are details, `grpc-status-details-bin` (a base64 `google.rpc.Status`).
+/// and, when there are details, `grpc-status-details-bin` (the bytes of a `google.rpc.Status`, base64).
 public struct GRPCStatus: Sendable, Equatable {
     public var code: GRPCStatusCode
     public var message: String
-    /// When set, the client should retry after this long; sent as `google.rpc.RetryInfo` in the details,
-    /// which the OTLP exporters honour for UNAVAILABLE and RESOURCE_EXHAUSTED.
-    public var retryDelay: Duration?
+    /// An encoded `google.rpc.Status` repeating code and message with details, such as the
+    /// `google.rpc.RetryInfo` that tells an OTLP exporter when to retry; nil for none.
+    public var details: [UInt8]?
 
-    public init(_ code: GRPCStatusCode, _ message: String = "", retryDelay: Duration? = nil) {
+    public init(_ code: GRPCStatusCode, _ message: String = "", details: [UInt8]? = nil) {
         self.code = code
         self.message = message
-        self.retryDelay = retryDelay
+        self.details = details
     }
 
     public static let ok = GRPCStatus(.ok)
@@ -21,8 +21,7 @@ public struct GRPCStatus: Sendable, Equatable {
         if !message.isEmpty {
             fields.append((name: "grpc-message", value: GRPCPercentEncoding.encode(message)))
         }
-        if let retryDelay {
-            let details = GoogleRPCStatus.encode(code: code, message: message, retryDelay: retryDelay)
+        if let details {
             fields.append((name: "grpc-status-details-bin", value: Base64.encodeUnpadded(details)))
         }
         return fields

@@ -30,6 +30,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         var wireBytes: Int
         var route = ""
         var dispatched = false
+        /// Answered before its body was complete (a refusal): the rest of the body is dropped.
+        var answered = false
     }
 
     init(server: Server, connection: Connection) {
@@ -128,7 +130,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             case .head(let id, let head):
                 headReceived(id, head)
             case .data(let id, let bytes):
-                guard streams[id] != nil else {
+                guard let stream = streams[id], !stream.answered else {
                     session.consume(streamID: id, byteCount: bytes.count)
                     continue
                 }
@@ -139,7 +141,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             case .end(let id):
                 dispatch(id)
             case .bodyTooLarge(let id):
-                guard let stream = streams[id] else { continue }
+                guard let stream = streams[id], !stream.answered else { continue }
                 let limit = server.configuration.http2Limits.maxBodyBytesPerStream
                 answer(id, Self.refusal(
                     isGRPC: stream.isGRPC, .contentTooLarge, .resourceExhausted, "Request body is too large.",
@@ -194,7 +196,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     // MARK: requests and answers
 
     private func dispatch(_ id: Int32) {
-        guard var stream = streams[id], !stream.dispatched else { return }
+        guard var stream = streams[id], !stream.dispatched, !stream.answered else { return }
         stream.dispatched = true
         var request = HTTPRequest(
             head: stream.head, body: stream.body, startedAt: stream.startedAt, wireByteCount: stream.wireBytes,
@@ -241,7 +243,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     /// Sends `response` on stream `id` (dropped when the stream is gone) and reports it.
     private func answer(_ id: Int32, _ response: HTTPResponse, route: String?) {
         connection.assertOnLane()
-        guard !closed, let stream = streams[id] else { return }
+        guard !closed, let stream = streams[id], !stream.answered else { return }
+        streams[id]?.answered = true
         let headers = response.headers.compactMap { name, value -> HTTP2HeaderField? in
             let lower = name.lowercased()
             // Connection-specific fields do not exist in HTTP/2 (RFC 9113 §8.2.2).

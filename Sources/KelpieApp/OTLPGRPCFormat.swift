@@ -42,7 +42,9 @@ struct OTLPGRPCFormat: IngestFormat {
                 grpcCode: GRPCStatusCode.invalidArgument.rawValue
             ))
         }
-        guard let encoding = GRPCEncoding(headerValue: request.head.headers["grpc-encoding"]) else {
+        // grpc-encoding names the same codecs as Content-Encoding (identity, gzip, zstd); deflate and
+        // snappy are not read.
+        guard let encoding = ContentEncoding(headerValue: request.head.headers["grpc-encoding"]) else {
             return .failure(AdmissionRefusal(
                 .unsupportedEncoding, .unsupportedMediaType,
                 "unsupported grpc-encoding; use one of \(GRPCEncoding.acceptedList)",
@@ -60,17 +62,13 @@ struct OTLPGRPCFormat: IngestFormat {
             ))
         }
         guard message.isCompressed else { return .success(Export(message: message.payload, encoding: .identity)) }
-        switch encoding {
-        case .identity:
+        guard encoding != .identity else {
             return .failure(AdmissionRefusal(
                 .malformed, .badRequest, "message is marked compressed but no grpc-encoding was sent",
                 grpcCode: GRPCStatusCode.invalidArgument.rawValue
             ))
-        case .gzip:
-            return .success(Export(message: message.payload, encoding: .gzip))
-        case .zstd:
-            return .success(Export(message: message.payload, encoding: .zstd))
         }
+        return .success(Export(message: message.payload, encoding: encoding))
     }
 
     func authorize(_ export: Export, http: HTTPRequest, key: APIKeyEntry) -> Result<Export, AdmissionRefusal> {
@@ -123,26 +121,19 @@ struct OTLPGRPCFormat: IngestFormat {
 
     /// The gRPC status of a refusal, as the OTLP specification maps them: retryable overload is UNAVAILABLE
     /// and a rate limit RESOURCE_EXHAUSTED, both with RetryInfo (exporters retry RESOURCE_EXHAUSTED only
-    /// with it); a bad key UNAUTHENTICATED; anything about the request itself INVALID_ARGUMENT.
+    /// with it); an oversized message RESOURCE_EXHAUSTED without; otherwise OTLP/HTTP's code for the status
+    /// (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT), or the refusal's own.
     static func status(for refusal: AdmissionRefusal) -> GRPCStatus {
-        let delay = refusal.retryAfterSeconds.map { Duration.seconds($0) }
-        if let raw = refusal.grpcCode, let code = GRPCStatusCode(rawValue: raw) {
-            return GRPCStatus(code, refusal.message, retryDelay: code == .unavailable ? delay : nil)
+        let raw: Int32 = switch refusal.status.code {
+        case HTTPStatus.tooManyRequests.code, HTTPStatus.contentTooLarge.code: GRPCStatusCode.resourceExhausted.rawValue
+        default: refusal.grpcCode ?? OTLPFormat.grpcCode(for: refusal.status)
         }
-        switch refusal.status.code {
-        case HTTPStatus.unauthorized.code:
-            return GRPCStatus(.unauthenticated, refusal.message)
-        case HTTPStatus.forbidden.code:
-            return GRPCStatus(.permissionDenied, refusal.message)
-        case HTTPStatus.serviceUnavailable.code:
-            return GRPCStatus(.unavailable, refusal.message, retryDelay: delay ?? .seconds(1))
-        case HTTPStatus.tooManyRequests.code:
-            return GRPCStatus(.resourceExhausted, refusal.message, retryDelay: delay ?? .seconds(1))
-        case HTTPStatus.contentTooLarge.code:
-            return GRPCStatus(.resourceExhausted, refusal.message)
-        default:
-            return GRPCStatus(.invalidArgument, refusal.message)
-        }
+        let code = GRPCStatusCode(rawValue: raw) ?? .unknown
+        let retryable = code == .unavailable || refusal.status.code == HTTPStatus.tooManyRequests.code
+        let details = retryable ? OTLPResponseEncoder.status(
+            grpcCode: raw, message: refusal.message, encoding: .protobuf, retryDelaySeconds: refusal.retryAfterSeconds ?? 1
+        ) : nil
+        return GRPCStatus(code, refusal.message, details: details)
     }
 
     /// One HEADERS frame carrying the status: gRPC's Trailers-Only answer.

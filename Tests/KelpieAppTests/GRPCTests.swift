@@ -152,4 +152,18 @@ import TestSupport
         #expect(metrics.contains(#"kelpie_http2_connection_errors_total{reason="rapid_reset"} 1"#))
         await server.stop()
     }
+
+    @Test func anUploadOverTheBodyLimitIsResourceExhaustedAndTheConnectionGoesOn() async throws {
+        let server = try TestServer { $0.maxBodyBytes = 64 * 1024 }
+        defer { server.dataDirectory.remove() }
+        let socket = try server.client()
+        let client = HTTP2TestClient()
+        let big = client.request(path: Self.traceExport, headers: Self.grpcHeaders(), body: Self.framed(Self.spans(200, attributeBytes: 1_000)))
+        try client.exchange(over: socket) { client.streams[big]?.closedWith != nil }
+        #expect(Self.grpcStatus(client.streams[big]) == "8")
+        let small = client.request(path: Self.traceExport, headers: Self.grpcHeaders(), body: Self.framed(Self.spans(1)))
+        try client.exchange(over: socket) { client.streams[small]?.closedWith != nil }
+        #expect(Self.grpcStatus(client.streams[small]) == "0")
+        #expect(try await server.stopAndReadSpool().count == 1)
+    }
 }
