@@ -9,7 +9,7 @@ import Ingest
 /// mapping are the OTLP/HTTP ones. Every answer is HTTP 200 with a gRPC status: OK with the
 /// `Export…ServiceResponse` (its `partial_success` when items were rejected), or a Trailers-Only refusal
 /// mapped as the OTLP specification asks (docs/otlp.md), with `google.rpc.RetryInfo` when a retry helps.
-struct OTLPGRPCFormat: IngestFormat {
+struct OTLPGRPCFormat: OTLPSignalFormat {
     /// What screening found: the message and how it is compressed.
     struct Export: Sendable {
         var message: ArraySlice<UInt8>
@@ -94,14 +94,6 @@ struct OTLPGRPCFormat: IngestFormat {
             throw refusal
         }
     }
-
-    func batches(of decoded: OTLPDecodeResult) -> [EventBatch] { decoded.batches }
-
-    func rejectedEvents(of decoded: OTLPDecodeResult) -> (reason: String, count: Int) {
-        ("otlp_item_rejected", decoded.rejectedItems)
-    }
-
-    func metricsLabel(_ export: Export) -> String { "otlp_\(signal.rawValue)" }
 
     func success(_ decoded: OTLPDecodeResult, _ export: Export) -> HTTPResponse {
         let reply = OTLPResponseEncoder.success(
