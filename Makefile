@@ -4,8 +4,10 @@ SWIFT ?= swift
 # (docs/configuration.md); `make run LISTEN=127.0.0.1:9090 DATA_DIR=/tmp/k` passes flags instead.
 LISTEN ?=
 DATA_DIR ?=
+# The Tansu broker (a Kafka-compatible broker from PyPI) that `scripts/bootstrap.sh test` installs; the Kafka tests start it.
+export KELPIE_TANSU_BIN ?= $(CURDIR)/.build-venv/tansu/bin/tansu-broker
 
-.PHONY: run build release test test-scripts bench bootstrap clean container-test check-deploy
+.PHONY: run build release test test-scripts bench bootstrap clean container-test check-deploy fuzz
 
 bootstrap:
 	@bash scripts/bootstrap.sh build
@@ -41,6 +43,12 @@ check-deploy:
 # Builds the runtime image with buildah on a debootstrapped base and runs it with podman (needs root).
 container-test:
 	bash scripts/container-test.sh
+
+# libFuzzer targets (Fuzz/, built into .build-fuzz): each runs FUZZ_SECONDS (default 60); executions per target printed.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/bootstrap.sh test
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 bench:
 	@bash scripts/bootstrap.sh bench

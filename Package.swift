@@ -5,11 +5,23 @@
 // C wrappers → DispatchSockets; CNGHTTP2 → HTTP2 (I/O-free); DispatchSockets + HTTP1 + HTTP2 + GRPC → HTTPServer;
 // C wrappers → Ingest; HTTPServer + Ingest + Pipeline → KelpieApp → kelpie; LoadKit → kelpie-load.
 // Pipeline never sees Ingest.
+// CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
+// librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// The static librdkafka and, after it (static link order), what it needs. Its own archive name and an
+/// absolute search path, so Debian's librdkafka.so in /usr/lib is never linked instead and a plain
+/// `swift build` needs no environment.
+let rdkafkaLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-L\(Context.packageDirectory)/.build-deps/rdkafka/lib"]),
+    .linkedLibrary("kelpie-rdkafka"),
+    .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("zstd"), .linkedLibrary("z"),
+    .linkedLibrary("m"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("rt"),
 ]
 
 let package = Package(
@@ -18,6 +30,10 @@ let package = Package(
     products: [
         .executable(name: "kelpie", targets: ["kelpie"]),
         .executable(name: "kelpie-load", targets: ["kelpie-load"]),
+        // For the libFuzzer harnesses in Fuzz/ (a separate package that depends on this one by path).
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "KelpieApp", targets: ["KelpieApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +49,9 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
+        // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
         .target(
             name: "CSimdJSON",
             path: "Sources/CSimdJSON",
@@ -67,10 +86,13 @@ let package = Package(
         ),
         .target(name: "Pipeline", dependencies: ["EventModel", "Locking"], swiftSettings: strict),
 
+        .target(name: "KafkaSink", dependencies: ["CRdKafka", "Locking", "Pipeline"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
+
         // MARK: composition root and executables
         .target(
             name: "KelpieApp",
             dependencies: [
+                "KafkaSink",
                 "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "HTTPServer", "EventModel", "Ingest", "Pipeline", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -114,8 +136,11 @@ let package = Package(
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "TestSupport"], swiftSettings: strict
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "TestSupport"], swiftSettings: strict),
     ],

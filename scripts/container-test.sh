@@ -5,9 +5,13 @@
 #   - the base is a debootstrapped bookworm minbase, imported as localhost/kelpie-bookworm-minbase:local
 #     (cached: the tarball in .build-container/ and the image in .build-container/storage);
 #   - the Dockerfile's `runtime-prebuilt` target is built (binaries built on the host, staged into
-#     .build-container/context/bin) instead of the default target that needs the swift image.
+#     .build-container/context/bin, the Swift runtime libraries they link into context/swift-runtime,
+#     with scripts/runtime-rootfs.sh) instead of the default target that needs the swift image.
 # podman/buildah settings live in files under .build-container/ (CONTAINERS_CONF & co.), never /etc:
 # vfs storage, runc with explicit ulimits, host network, chroot isolation for builds.
+#
+# The image is FROM scratch: the binaries, the libraries ldd names for them, CA certificates and the
+# kelpie user; no shell, no package manager (checked on the exported file list).
 #
 # Then it runs the image like the Deployment does (read-only root, non-root, no capabilities, data
 # dir on a volume), waits for /readyz, posts a batch, reads the event back from the spool inside the
@@ -16,10 +20,11 @@
 #
 # Environment:
 #   KELPIE_BIN, KELPIE_LOAD_BIN   use these binaries instead of building them
-#   KELPIE_SWIFT_SCRATCH          scratch path for the static release build (default: .build-static, so
-#                                 the normal .build/release that `make run` uses is not rebuilt)
+#   KELPIE_SWIFT_SCRATCH          scratch path for the release build (default: .build; the flags are
+#                                 those of `make run`, so its .build/release is shared, not rebuilt)
 #   KELPIE_CONTAINER_DIR          work dir (default: .build-container)
 #   DEBIAN_MIRROR                 mirror for debootstrap (default: http://deb.debian.org/debian)
+#   IMAGE_SIZE_LIMIT_MIB          fail when the image is larger (default 40)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,6 +40,8 @@ GRACE_SECONDS=$((DRAIN_DELAY_SECONDS + SHUTDOWN_TIMEOUT_SECONDS + GRACE_MARGIN_S
 READY_TIMEOUT_SECONDS=60
 SPOOL_READ_TIMEOUT_SECONDS=10
 READINESS_FLIP_TIMEOUT_MS=1500
+# The runtime image's size budget (issue 11: fast pulls when a node scales up).
+IMAGE_SIZE_LIMIT_MIB="${IMAGE_SIZE_LIMIT_MIB:-40}"
 
 # Times are integer milliseconds (pure bash: polling loops must not pay for a process per check).
 now() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -59,7 +66,8 @@ if [ -n "$need_pkgs" ]; then
 fi
 
 # --- container configuration, all under $WORK ----------------------------------------------------
-mkdir -p "$WORK/storage" "$WORK/run" "$WORK/context/bin"
+rm -rf "$WORK/context"
+mkdir -p "$WORK/storage" "$WORK/run" "$WORK/context/bin" "$WORK/context/scripts" "$WORK/context/swift-runtime"
 cat >"$WORK/containers.conf" <<'EOF'
 [containers]
 # The host lacks CAP_SYS_RESOURCE: runtimes must not try to raise limits above these.
@@ -91,11 +99,13 @@ if [ -n "${KELPIE_BIN:-}" ]; then
   kelpie_load_bin="${KELPIE_LOAD_BIN:-$(dirname "$KELPIE_BIN")/kelpie-load}"
   log "using prebuilt binaries: $kelpie_bin, $kelpie_load_bin"
 else
-  scratch="${KELPIE_SWIFT_SCRATCH:-$ROOT/.build-static}"
-  log "building release binaries (--static-swift-stdlib) in $scratch"
-  (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie)
-  (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product kelpie-load)
-  bin_dir="$(cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)"
+  scratch="${KELPIE_SWIFT_SCRATCH:-$ROOT/.build}"
+  log "building release binaries in $scratch"
+  # The pinned, statically linked librdkafka, as the Dockerfile's builder stage does it.
+  bash "$ROOT/scripts/bootstrap.sh" rdkafka
+  (cd "$ROOT" && swift build -c release --scratch-path "$scratch" --product kelpie)
+  (cd "$ROOT" && swift build -c release --scratch-path "$scratch" --product kelpie-load)
+  bin_dir="$(cd "$ROOT" && swift build -c release --scratch-path "$scratch" --show-bin-path)"
   kelpie_bin="$bin_dir/kelpie"
   kelpie_load_bin="$bin_dir/kelpie-load"
 fi
@@ -104,6 +114,13 @@ fi
 install -m 0755 "$kelpie_bin" "$WORK/context/bin/kelpie"
 install -m 0755 "$kelpie_load_bin" "$WORK/context/bin/kelpie-load"
 strip "$WORK/context/bin/kelpie" "$WORK/context/bin/kelpie-load"
+install -m 0755 "$ROOT/scripts/runtime-rootfs.sh" "$WORK/context/scripts/runtime-rootfs.sh"
+# The Swift runtime is linked dynamically (one copy for both binaries): stage the toolchain's libraries
+# they name, stripped, as the Dockerfile's builder stage does.
+for library in $(ldd "$kelpie_bin" "$kelpie_load_bin" | awk '$3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u); do
+  install -m 0755 "$library" "$WORK/context/swift-runtime/"
+done
+if compgen -G "$WORK/context/swift-runtime/*.so" >/dev/null; then strip "$WORK/context/swift-runtime/"*.so; fi
 t_binaries=$(elapsed "$t0" "$(now)")
 log "shared libraries the binary needs:"
 ldd "$WORK/context/bin/kelpie" | sed 's/^/    /'
@@ -149,6 +166,10 @@ t_build=$(elapsed "$t0" "$(now)")
 image_bytes=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 base_bytes=$(podman image inspect --format '{{.Size}}' "$BASE_IMAGE")
 binary_bytes=$(stat -c %s "$WORK/context/bin/kelpie")
+load_binary_bytes=$(stat -c %s "$WORK/context/bin/kelpie-load")
+
+[ "$image_bytes" -le $((IMAGE_SIZE_LIMIT_MIB * 1048576)) ] \
+  || fail "image is $((image_bytes / 1048576)) MiB, over the ${IMAGE_SIZE_LIMIT_MIB} MiB budget (IMAGE_SIZE_LIMIT_MIB)"
 
 # The image's own configuration must be what the manifests assume.
 podman image inspect --format '{{json .Config}}' "$IMAGE" | python3 -c '
@@ -164,9 +185,22 @@ if not (c.get("Labels") or {}).get("org.opencontainers.image.revision"): problem
 if problems: sys.exit("image config: " + "; ".join(problems))
 ' || fail "image configuration does not match the manifests"
 
-# Every shared library the binary links must resolve inside the image.
-missing_libs=$(podman run --rm --entrypoint /usr/bin/ldd "$IMAGE" /usr/local/bin/kelpie | grep 'not found' || true)
-[ -z "$missing_libs" ] || fail "libraries missing in the image: $missing_libs"
+# Both binaries start inside the image: the dynamic loader finds every library they link.
+for binary in kelpie kelpie-load; do
+  podman run --rm --network none --entrypoint "$binary" "$IMAGE" --help >/dev/null 2>"$WORK/start-$binary.log" \
+    || { cat "$WORK/start-$binary.log" >&2; fail "$binary does not start inside the image"; }
+done
+
+# Nothing but the runtime files: no shell, no package manager, no coreutils.
+files_list="$WORK/image-files.txt"
+probe="kelpie-ct-files-$$"
+podman create --name "$probe" "$IMAGE" >/dev/null
+podman export "$probe" | tar -t | sed 's#^\./##' | sort >"$files_list"
+podman rm -f "$probe" >/dev/null
+image_file_count=$(grep -cv '/$' "$files_list" || true)
+forbidden=$(grep -E '(^|/)(sh|bash|dash|busybox|apt|apt-get|dpkg|ls|cat|env)$' "$files_list" || true)
+[ -z "$forbidden" ] || fail "the image holds tools it must not: $(echo "$forbidden" | tr '\n' ' ')"
+grep -qx 'etc/ssl/certs/ca-certificates.crt' "$files_list" || fail "no CA bundle in the image"
 
 # --- run -----------------------------------------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -235,9 +269,6 @@ for _ in $(seq 1 $((SPOOL_READ_TIMEOUT_SECONDS * 10))); do
   if podman exec "$name" kelpie spool cat --data-dir /var/lib/kelpie 2>/dev/null | grep -q "$marker"; then
     found=yes; read_method="kelpie spool cat"; break
   fi
-  if podman exec "$name" find /var/lib/kelpie -name 'wal-*.jsonl' -exec cat {} + 2>/dev/null | grep -q "$marker"; then
-    found=yes; read_method="wal-*.jsonl (kelpie spool cat did not show it)"; break
-  fi
   sleep 0.1
 done
 [ -n "$found" ] || { dump_logs; fail "event $marker not found in the spool within ${SPOOL_READ_TIMEOUT_SECONDS}s"; }
@@ -283,7 +314,7 @@ mib() { python3 -c "print(f'{$1/1048576:.1f} MiB')"; }
 log "PASS"
 cat <<EOF
 container-test summary
-  image $IMAGE:           $(mib "$image_bytes") (base minbase $(mib "$base_bytes"), stripped kelpie binary $(mib "$binary_bytes"))
+  image $IMAGE:           $(mib "$image_bytes"), $image_file_count files (stripped kelpie $(mib "$binary_bytes"), kelpie-load $(mib "$load_binary_bytes"); libraries from the $(mib "$base_bytes") minbase)
   binaries staged:          ${t_binaries}s
   base image ready:         ${t_base}s
   image build:              ${t_build}s

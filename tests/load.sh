@@ -6,13 +6,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# Binaries: KELPIE_BIN / KELPIE_LOAD_BIN, or both from KELPIE_BIN_DIR (default .build/debug).
-BIN_DIR=${KELPIE_BIN_DIR:-$ROOT/.build/debug}
-KELPIE=${KELPIE_BIN:-$BIN_DIR/kelpie}
-LOAD=${KELPIE_LOAD_BIN:-$BIN_DIR/kelpie-load}
+# shellcheck source=tests/lib/common.sh
+source "$ROOT/tests/lib/common.sh"
 WORK=$(mktemp -d /tmp/kelpie-load-test.XXXXXX)
-PASSED=0
-FAILED=0
 SERVER_PID=""
 
 stop_server() {
@@ -27,12 +23,6 @@ cleanup() { stop_server; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-finish() { echo "$PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; exit $?; }
-
-json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [d := d[k] for k in sys.argv[2].split(".")]; print(d)' "$1" "$2"; }
 metric_sum() {  # sum of every sample of a metric family on /metrics
   curl -fsS --max-time 5 "http://127.0.0.1:$PORT/metrics" | python3 -c '
 import sys
@@ -51,7 +41,7 @@ for binary in "$LOAD" "$KELPIE"; do
   fi
 done
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 DATA=$WORK/data
 mkdir -p "$DATA"
 KELPIE_DRAIN_DELAY=0s KELPIE_LOG_LEVEL=warning \

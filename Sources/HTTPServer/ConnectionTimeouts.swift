@@ -9,16 +9,21 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     public var idleTimeout: Duration
     /// How long a response may take to drain to a slow reader before the connection is cut.
     public var writeTimeout: Duration
+    /// Once the server drains, how long an idle keep-alive connection may stay open for one last request
+    /// (answered with `Connection: close`) before the server closes it.
+    public var drainIdleTimeout: Duration
 
     public init(
         headerTimeout: Duration = .seconds(10),
         bodyTimeout: Duration = .seconds(60),
         idleTimeout: Duration = .seconds(60),
-        writeTimeout: Duration = .seconds(30)
+        writeTimeout: Duration = .seconds(30),
+        drainIdleTimeout: Duration = .seconds(2)
     ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
+        self.drainIdleTimeout = drainIdleTimeout
     }
 }

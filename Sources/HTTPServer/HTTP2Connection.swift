@@ -150,7 +150,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             case .headerListTooLarge:
                 RequestSeriesCache.record(
                     on: connection, observer: server.observer, route: "BadRequest", method: .post, status: 431,
-                    transport: .http2, duration: .zero, wireBytes: 0
+                    protocolVersion: .http2, duration: .zero, wireBytes: 0
                 )
             case .closed(let id, _):
                 streams.removeValue(forKey: id)
@@ -200,7 +200,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         stream.dispatched = true
         var request = HTTPRequest(
             head: stream.head, body: stream.body, startedAt: stream.startedAt, wireByteCount: stream.wireBytes,
-            transport: .http2
+            protocolVersion: .http2
         )
         stream.body = []
         let answerNow: HTTPResponse
@@ -259,7 +259,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         )
         RequestSeriesCache.record(
             on: connection, observer: server.observer, route: route ?? stream.route, method: stream.head.method,
-            status: response.status.code, transport: .http2, duration: .now - stream.startedAt, wireBytes: stream.wireBytes
+            status: response.status.code, protocolVersion: .http2, duration: .now - stream.startedAt, wireBytes: stream.wireBytes
         )
         if !handlingEvents { flush() }
     }

@@ -12,7 +12,7 @@ import Glibc
 /// needs no locks. A pending answer completed elsewhere reaches it only through `Connection.execute`.
 final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
-    private var connection: Connection?
+    private var connection: (any HTTPTransport)?
     private var parser: RequestParser
     private var machine: HTTPConnectionStateMachine
     private var dateCache = DateHeaderCache()
@@ -44,13 +44,23 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     // MARK: ConnectionHandler
 
-    func connectionDidOpen(_ connection: Connection) {
-        self.connection = connection
+    func connectionDidOpen(_ connection: Connection) { opened(connection) }
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) { received(bytes) }
+    func connectionDidReadEOF(_ connection: Connection) { readEOF() }
+    func connectionDeadlineExpired(_ connection: Connection) { deadlineExpired() }
+    func connectionDidDrainOutput(_ connection: Connection) { outputDrained() }
+    func connectionDidClose(_ connection: Connection) { closed() }
+
+    // MARK: transport events (the same whatever the transport; unit tests call these with a fake)
+
+    /// The connection is counted open and closed by ``ProtocolSniffer``, which owns it from accept.
+    func opened(_ transport: any HTTPTransport) {
+        self.connection = transport
         perform(machine.opened(now: .now))
     }
 
-    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        connection.assertOnLane()
+    func received(_ bytes: UnsafeRawBufferPointer) {
+        connection?.assertOnLane()
         guard machine.state != .closed, machine.state != .awaitingResponse else {
             // Bytes that raced a pause: keep them for after the response.
             if machine.state == .awaitingResponse { inbound.append(contentsOf: bytes) }
@@ -77,11 +87,12 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         }
     }
 
-    func connectionDidReadEOF(_ connection: Connection) {
+    func readEOF() {
         perform(machine.peerClosed())
     }
 
-    func connectionDeadlineExpired(_ connection: Connection) {
+    func deadlineExpired() {
+        guard let connection else { return }
         if machine.state == .closed {
             // A flush-then-close overran its write deadline: cut it.
             connection.close(flushingOutput: false)
@@ -90,15 +101,15 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         perform(machine.deadlineExpired())
     }
 
-    func connectionDidDrainOutput(_ connection: Connection) {
-        guard waitingForOutputDrain else { return }
+    func outputDrained() {
+        guard waitingForOutputDrain, let connection else { return }
         waitingForOutputDrain = false
         if machine.state == .idle || machine.state == .readingHead || machine.state == .readingBody {
             connection.resumeReading()
         }
     }
 
-    func connectionDidClose(_ connection: Connection) {
+    func closed() {
         self.connection = nil
         inbound = []
         body = []
@@ -106,10 +117,11 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     // MARK: drain
 
-    /// Graceful stop: close now if idle, otherwise after the response in progress.
+    /// Graceful stop: the next response (in progress, or to the next request on an idle connection) carries
+    /// `Connection: close`; an idle connection that sends nothing closes after the drain idle timeout.
     func drain() {
         connection?.assertOnLane()
-        perform(machine.drain())
+        perform(machine.drain(now: .now))
     }
 
     // MARK: parsing
@@ -239,7 +251,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool = false, to connection: Connection) {
+    private func write(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool = false, to connection: any HTTPTransport) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(response.body.count + 256)
         let date = dateCache.httpDate(epochSeconds: Self.epochSeconds())
@@ -266,7 +278,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         guard let connection else { return }
         RequestSeriesCache.record(
             on: connection, observer: server.observer, route: route, method: method, status: status,
-            transport: .http1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
+            protocolVersion: .http1_1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
         )
     }
 
@@ -284,6 +296,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             connection.setDeadline(idleDeadline)
             if !inbound.isEmpty {
                 processInbound()
+            }
+            if machine.peerHasClosed {
+                perform(machine.bufferedInputParsed())
+                return
             }
             guard machine.state != .awaitingResponse, machine.state != .closed else { return }
             if connection.pendingOutputBytes > server.configuration.maxPendingOutputBytes {

@@ -33,8 +33,11 @@ struct HTTPConnectionStateMachine: Sendable {
     }
 
     private(set) var state: State = .idle
-    /// Set by ``drain()``: the connection closes after the response in progress, instead of staying alive.
+    /// Set by ``drain(now:)``: the connection closes after the response in progress, instead of staying alive.
     private(set) var isDraining = false
+    /// The peer shut down its write side (FIN). Complete requests it sent before still get their answers,
+    /// in order (RFC 9112 §9.6); once the buffered input holds no complete request, the connection closes.
+    private(set) var peerHasClosed = false
     let timeouts: ConnectionTimeouts
 
     init(timeouts: ConnectionTimeouts) {
@@ -101,26 +104,44 @@ struct HTTPConnectionStateMachine: Sendable {
         }
     }
 
-    /// The peer shut down its write side.
+    /// The peer shut down its write side. The driver parses every byte it reads unless a request is in
+    /// flight, so outside `awaitingResponse` what is buffered is at most an incomplete request: close.
     mutating func peerClosed() -> Action {
+        peerHasClosed = true
         switch state {
         case .awaitingResponse:
-            // Answer the request we have; the response path closes afterwards.
-            isDraining = true
+            // Answer the request we have; requests pipelined behind it are parsed after its response.
             return .none
-        default:
+        case .closed:
+            return .none
+        case .idle, .readingHead, .readingBody:
             state = .closed
             return .close
         }
     }
 
-    /// Graceful drain: idle connections close now, busy ones after their response.
-    mutating func drain() -> Action {
+    /// The driver parsed the buffered input after a response. With the peer gone, nothing more can
+    /// arrive: unless that input held another complete request (now in flight), close.
+    mutating func bufferedInputParsed() -> Action {
+        guard peerHasClosed else { return .none }
+        switch state {
+        case .idle, .readingHead, .readingBody:
+            state = .closed
+            return .close
+        case .awaitingResponse, .closed:
+            return .none
+        }
+    }
+
+    /// Graceful drain: the response in progress, or the next request's on an idle keep-alive connection,
+    /// carries `Connection: close` and the connection then closes. Closing an idle connection at once would
+    /// race a request its client may already be sending (it would see the connection drop, not an answer);
+    /// so an idle one gets `drainIdleTimeout` to send that last request before it is closed.
+    mutating func drain(now: ContinuousClock.Instant) -> Action {
         isDraining = true
         switch state {
         case .idle:
-            state = .closed
-            return .close
+            return .setDeadline(now + timeouts.drainIdleTimeout)
         case .closed:
             return .none
         case .readingHead, .readingBody, .awaitingResponse:

@@ -14,18 +14,18 @@ public struct HTTPRequest: Sendable {
     /// Bytes on the wire: head plus body as framed.
     public var wireByteCount: Int
     /// The HTTP version the request came over (HTTP/2 streams carry gRPC).
-    public var transport: HTTPTransport
+    public var protocolVersion: HTTPProtocolVersion
 
     public init(
         head: RequestHead, body: [UInt8], parameters: [String: String] = [:],
-        startedAt: ContinuousClock.Instant, wireByteCount: Int, transport: HTTPTransport = .http1
+        startedAt: ContinuousClock.Instant, wireByteCount: Int, protocolVersion: HTTPProtocolVersion = .http1_1
     ) {
         self.head = head
         self.body = body
         self.parameters = parameters
         self.startedAt = startedAt
         self.wireByteCount = wireByteCount
-        self.transport = transport
+        self.protocolVersion = protocolVersion
     }
 
     public var method: HTTPMethod { head.method }

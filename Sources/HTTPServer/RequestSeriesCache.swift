@@ -9,25 +9,25 @@ final class RequestSeriesCache {
         var route: String
         var method: HTTPMethod
         var status: Int
-        var transport: HTTPTransport
+        var protocolVersion: HTTPProtocolVersion
     }
 
     private var series: [Key: any RequestSeries] = [:]
 
     func series(
-        route: String, method: HTTPMethod, status: Int, transport: HTTPTransport, observer: any HTTPServerObserver
+        route: String, method: HTTPMethod, status: Int, protocolVersion: HTTPProtocolVersion, observer: any HTTPServerObserver
     ) -> any RequestSeries {
-        let key = Key(route: route, method: method, status: status, transport: transport)
+        let key = Key(route: route, method: method, status: status, protocolVersion: protocolVersion)
         if let known = series[key] { return known }
-        let made = observer.requestSeries(route: route, method: method, status: status, transport: transport)
+        let made = observer.requestSeries(route: route, method: method, status: status, protocolVersion: protocolVersion)
         series[key] = made
         return made
     }
 
     /// Counts one answered request of `connection` in its lane's cache (made on first use).
     static func record(
-        on connection: Connection, observer: (any HTTPServerObserver)?, route: String, method: HTTPMethod,
-        status: Int, transport: HTTPTransport, duration: Duration, wireBytes: Int
+        on connection: any HTTPTransport, observer: (any HTTPServerObserver)?, route: String, method: HTTPMethod,
+        status: Int, protocolVersion: HTTPProtocolVersion, duration: Duration, wireBytes: Int
     ) {
         guard let observer else { return }
         let cache: RequestSeriesCache
@@ -37,7 +37,7 @@ final class RequestSeriesCache {
             cache = RequestSeriesCache()
             connection.laneLocal = cache
         }
-        cache.series(route: route, method: method, status: status, transport: transport, observer: observer)
+        cache.series(route: route, method: method, status: status, protocolVersion: protocolVersion, observer: observer)
             .record(duration: duration, wireBytes: wireBytes)
     }
 }

@@ -46,7 +46,8 @@ public final class Server: Sendable {
         sockets.stopAccepting()
     }
 
-    /// Asks every connection to finish: idle ones close now, busy ones after their current response.
+    /// Asks every connection to finish: each closes after its next response, which carries `Connection: close`
+    /// (idle ones wait up to `timeouts.drainIdleTimeout` for that request).
     public func closeConnectionsGracefully() {
         // The lanes' connection tables are the one record of open connections; each driver is its handler.
         sockets.forEachConnection { connection in

@@ -13,6 +13,15 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory: String = "./data"
     public var ackMode: AckMode = .durable
     public var sink: SinkKind = .spool
+    /// `--sink kafka`: bootstrap servers, `host:port[,host:port…]`.
+    public var kafkaBrokers: String = ""
+    /// A topic, or a template with `{dataset}` (docs/kafka.md#topic-names).
+    public var kafkaTopic: String = "kelpie-events"
+    public var kafkaKey: String = "dataset"
+    /// librdkafka properties `NAME=VALUE`, applied after Kelpie's defaults.
+    public var kafkaProperties: [String] = []
+    /// Up to this many events of one dataset share one record (newline-delimited); 1 = one per record.
+    public var kafkaBatchEvents: Int = 1
     /// ack=delivered: how long a request waits for the sink's confirmation before it gets 503.
     public var sinkTimeout: Duration = .seconds(10)
     public var ioBackend: IOBackendKind = .epoll
@@ -105,6 +114,10 @@ public struct AppConfiguration: Sendable {
         try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes",
                     "is \(retentionMaxBytes) bytes; expected at least \(SettingName.both("segment-max-bytes")) (\(segmentMaxBytes) bytes)")
         try require(!dataDirectory.isEmpty, "data-dir", "is empty; expected a directory path")
+        if sink == .kafka {
+            try require(!kafkaBrokers.isEmpty, "kafka-brokers", "is empty; expected host:port[,host:port…] with --sink kafka")
+        }
+        try require(kafkaBatchEvents >= 1, "kafka-batch-events", "is \(kafkaBatchEvents); expected a whole number, 1 or more")
         try require(sinkTimeout > .zero, "sink-timeout", "is \(sinkTimeout); expected a positive duration")
     }
 }

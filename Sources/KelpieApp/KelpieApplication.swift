@@ -2,8 +2,10 @@ import Locking
 public import DispatchSockets
 import HTTPServer
 import Ingest
+import KafkaSink
 public import Logging
 import Pipeline
+import Prometheus
 
 /// The composition root: builds the pipeline, the routes and the HTTP server from one
 /// ``AppConfiguration``, starts them, and runs the graceful shutdown sequence. A library so tests run the
@@ -19,6 +21,8 @@ public final class KelpieApplication: Sendable {
     /// The `--grpc-listen` listener: the same router on a second address.
     private let grpcServer: Server?
     private let keys: APIKeyStore
+    /// nil when the spool is the sink.
+    private let sink: (any Sink)?
 
     public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
         try configuration.validate()
@@ -32,7 +36,9 @@ public final class KelpieApplication: Sendable {
         let sink: (any Sink)? = switch configuration.sink {
         case .spool: nil
         case .null: NullSink()
+        case .kafka: try Self.makeKafkaSink(configuration, registry: metrics.registry, logger: logger)
         }
+        self.sink = sink
         metrics.registerSink(sink?.name ?? "spool")
         let pipeline = try EventPipeline(
             configuration: configuration.pipelineConfiguration, observer: metrics, sink: sink
@@ -154,7 +160,42 @@ public final class KelpieApplication: Sendable {
                 server.shutdown { done.resume() }
             }
         }
+        sink?.close()
         keys.stopWatching()
         logger.info("stopped", metadata: ["connections_cut": "\(remaining)"])
+    }
+}
+
+extension KelpieApplication {
+    /// The Kafka producer and its pipeline adapter; a configuration it refuses names the flag.
+    static func makeKafkaSink(
+        _ configuration: AppConfiguration, registry: PrometheusCollectorRegistry, logger: Logger
+    ) throws -> KafkaPipelineSink {
+        func setting(_ name: String, _ message: String) -> ConfigurationError {
+            ConfigurationError("\(SettingName.both(name)): \(message)", setting: name)
+        }
+        let topic: KafkaTopicName
+        do { topic = try KafkaTopicName(template: configuration.kafkaTopic) } catch { throw setting("kafka-topic", "\(error)") }
+        guard let keyMode = KafkaKeyMode(rawValue: configuration.kafkaKey) else {
+            throw setting("kafka-key", "is '\(configuration.kafkaKey)'; expected dataset, trace or random")
+        }
+        var properties: [KafkaProperty] = []
+        for text in configuration.kafkaProperties {
+            do { properties.append(try KafkaProperty(parsing: text)) } catch { throw setting("kafka-property", "\(error)") }
+        }
+        let producerConfiguration = KafkaProducerConfiguration(
+            bootstrapServers: configuration.kafkaBrokers, topic: topic, keyMode: keyMode,
+            batchEvents: configuration.kafkaBatchEvents, properties: properties
+        )
+        let telemetry = KafkaTelemetry(registry: registry, logger: logger)
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: producerConfiguration, observer: telemetry)
+        } catch {
+            throw setting("kafka-property", "\(error)")
+        }
+        let sink = KafkaPipelineSink(producer: producer)
+        telemetry.sink.withLock { $0 = sink }
+        return sink
     }
 }

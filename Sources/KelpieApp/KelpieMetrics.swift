@@ -135,7 +135,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         var route: String
         var method: String
         var code: Int
-        var transport: HTTPTransport
+        var protocolVersion: HTTPProtocolVersion
     }
 
     /// One route × method × status: its request counter and the route's duration histogram. The lanes
@@ -150,13 +150,13 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, Sendable
         }
     }
 
-    public func requestSeries(route: String, method: HTTPMethod, status: Int, transport: HTTPTransport) -> any RequestSeries {
-        let key = RequestKey(route: route, method: method.rawValue, code: status, transport: transport)
+    public func requestSeries(route: String, method: HTTPMethod, status: Int, protocolVersion: HTTPProtocolVersion) -> any RequestSeries {
+        let key = RequestKey(route: route, method: method.rawValue, code: status, protocolVersion: protocolVersion)
         let counter = requestCounters.withLock { counters in
             if let existing = counters[key] { return existing }
             let made = registry.makeCounter(
                 descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method, status code and protocol (http/1.1, h2)."),
-                labels: [("route", route), ("method", key.method), ("code", String(status)), ("protocol", transport.rawValue)]
+                labels: [("route", route), ("method", key.method), ("code", String(status)), ("protocol", protocolVersion.rawValue)]
             )
             counters[key] = made
             return made

@@ -33,7 +33,7 @@ struct OTLPGRPCFormat: OTLPSignalFormat {
     var missingKeyMessage: String { "missing 'x-honeycomb-team' metadata" }
 
     func screen(_ request: HTTPRequest) -> Result<Export, AdmissionRefusal> {
-        guard request.transport == .http2 else {
+        guard request.protocolVersion == .http2 else {
             return .failure(AdmissionRefusal(.malformed, .httpVersionNotSupported, "gRPC needs HTTP/2"))
         }
         guard GRPCContentType.isProtobufGRPC(request.head.headers["content-type"]) else {

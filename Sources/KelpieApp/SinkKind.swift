@@ -4,4 +4,6 @@ public enum SinkKind: String, Sendable, CaseIterable {
     case spool
     /// Counts and discards; for measuring the server without storage.
     case null
+    /// An idempotent `acks=all` librdkafka producer (docs/kafka.md).
+    case kafka
 }

@@ -34,8 +34,19 @@ public enum FileIO {
             guard count >= 0 else { throw .io("cannot read \(path): errno \(errno)") }
             if count == 0 { break }
             pending.append(contentsOf: chunk[0..<count])
+            // memchr, not a per-byte loop: verify scans spools of millions of lines, often in debug builds.
+            let lineEnds = pending.withUnsafeBytes { raw in
+                var ends: [Int] = []
+                var offset = 0
+                while offset < raw.count, let found = memchr(raw.baseAddress! + offset, 10, raw.count - offset) {
+                    let newline = UnsafeRawPointer(found) - raw.baseAddress!
+                    ends.append(newline)
+                    offset = newline + 1
+                }
+                return ends
+            }
             var lineStart = 0
-            while let newline = pending[lineStart...].firstIndex(of: 10) {
+            for newline in lineEnds {
                 body(pending[lineStart..<newline])
                 lineStart = newline + 1
             }

@@ -5,9 +5,10 @@ import Glibc
 /// One load thread: its connections, a non-blocking epoll loop, and its own statistics.
 ///
 /// Open loop: request i of a phase is due at `phaseStart + i / rate` (this worker's share of the rate, one
-/// timeline for all its connections). A due request goes out on any idle connection; when none is idle
-/// it waits, and its latency still counts from the due time, so a stalled server shows in the percentiles
-/// (coordinated omission corrected, as wrk2 does). Closed loop: each connection sends again as soon as its
+/// timeline for all its connections). A due request goes out on the connection idle the longest, so every
+/// connection carries requests as independent clients' would (behind a layer-4 balancer each backend holding
+/// one sees load, not only the most recently used). When none is idle it waits, and its latency still counts
+/// from the due time, so a stalled server shows in the percentiles (coordinated omission corrected, as wrk2 does). Closed loop: each connection sends again as soon as its
 /// response is complete, and latency counts from the actual send.
 public final class LoadWorker: @unchecked Sendable {  // unchecked: `run()` owns the mutable state on one thread; others read only `snapshot` (locked)
     public let settings: WorkerSettings
@@ -132,7 +133,7 @@ public final class LoadWorker: @unchecked Sendable {  // unchecked: `run()` owns
         while !idle.isEmpty {
             let due = scheduledTime(scheduleIndex, rate: rate)
             if due > now { return due }
-            send(on: idle.removeLast(), scheduledNanos: due, now: now)
+            send(on: idle.removeFirst(), scheduledNanos: due, now: now)
             scheduleIndex += 1
             if limitReached { return nil }
         }

@@ -30,8 +30,18 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
     @Option(parsing: .unconditional, help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
     var ack: String?
-    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir) or null (count and discard). Env: KELPIE_SINK. Default spool.")
+    @Option(parsing: .unconditional, help: "Where events go: spool (WAL files under --data-dir), kafka (docs/kafka.md) or null (count and discard). Env: KELPIE_SINK. Default spool.")
     var sink: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: bootstrap servers, host:port[,host:port…]. Env: KELPIE_KAFKA_BROKERS.")
+    var kafkaBrokers: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: the topic, or a template with {dataset}. Env: KELPIE_KAFKA_TOPIC. Default kelpie-events.")
+    var kafkaTopic: String?
+    @Option(parsing: .unconditional, help: "With --sink kafka: record key, dataset, trace (trace.trace_id, else the dataset) or random (no key). Env: KELPIE_KAFKA_KEY. Default dataset.")
+    var kafkaKey: String?
+    @Option(parsing: .singleValue, help: "With --sink kafka: a librdkafka property NAME=VALUE (repeatable; SASL, TLS, tuning). Env: KELPIE_KAFKA_PROPERTY (one NAME=VALUE per line).")
+    var kafkaProperty: [String] = []
+    @Option(parsing: .unconditional, help: "With --sink kafka: up to N events of one dataset per record, newline-delimited. Env: KELPIE_KAFKA_BATCH_EVENTS. Default 1.")
+    var kafkaBatchEvents: String?
     @Option(parsing: .unconditional, help: "With --ack delivered, answer 503 when the sink has not confirmed within this. Env: KELPIE_SINK_TIMEOUT. Default 10s.")
     var sinkTimeout: String?
     @Option(parsing: .unconditional, help: "Readiness backend: epoll or dispatch. Env: KELPIE_IO_BACKEND. Default epoll.")
@@ -68,6 +78,8 @@ struct Serve: AsyncParsableCommand {
     var drainDelay: String?
     @Option(parsing: .unconditional, help: "After the drain delay, bound on finishing requests and the final fsync. Env: KELPIE_SHUTDOWN_TIMEOUT. Default 20s.")
     var shutdownTimeout: String?
+    @Option(parsing: .unconditional, help: "After the drain delay, how long an idle keep-alive connection may stay open for one last request (answered with Connection: close). Env: KELPIE_DRAIN_IDLE_TIMEOUT. Default 2s.")
+    var drainIdleTimeout: String?
     @Option(parsing: .unconditional, help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
     var keys: String?
     @Option(parsing: .unconditional, help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
@@ -125,8 +137,17 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(grpcListen, "grpc-listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.grpcListen = v }
         if let dir = settings.text(dataDir, "data-dir") { config.dataDirectory = dir }
         if let v = try settings.parse(ack, "ack", expected: "durable, delivered or memory", { AckModeName(rawValue: $0) }) { config.ackMode = v.mode }
-        if let v = try settings.parse(sink, "sink", expected: "spool or null", { SinkKind(rawValue: $0) }) { config.sink = v }
+        if let v = try settings.parse(sink, "sink", expected: "spool, kafka or null", { SinkKind(rawValue: $0) }) { config.sink = v }
         if let v = try settings.parse(sinkTimeout, "sink-timeout", expected: time, duration) { config.sinkTimeout = v }
+        if let v = settings.text(kafkaBrokers, "kafka-brokers") { config.kafkaBrokers = v }
+        if let v = settings.text(kafkaTopic, "kafka-topic") { config.kafkaTopic = v }
+        if let v = try settings.parse(kafkaKey, "kafka-key", expected: "dataset, trace or random", { ["dataset", "trace", "random"].contains($0) ? $0 : nil }) { config.kafkaKey = v }
+        if !kafkaProperty.isEmpty {
+            config.kafkaProperties = kafkaProperty
+        } else if let lines = settings.text(nil, "kafka-property") {
+            config.kafkaProperties = lines.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        }
+        if let v = try settings.parse(kafkaBatchEvents, "kafka-batch-events", expected: positive, atLeastOne) { config.kafkaBatchEvents = v }
         if let v = try settings.parse(ioBackend, "io-backend", expected: "epoll or dispatch", { IOBackendName(rawValue: $0) }) { config.ioBackend = v.kind }
         if let v = try settings.parse(lanes, "lanes", expected: "\(whole) (0 = one per CPU)", count) { config.laneCount = v }
         if let v = try settings.parse(maxConnections, "max-connections", expected: positive, atLeastOne) { config.maxConnections = v }
@@ -144,6 +165,7 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(retentionMaxBytes, "retention-max-bytes", expected: size, bytes) { config.retentionMaxBytes = Int64(v) }
         if let v = try settings.parse(drainDelay, "drain-delay", expected: time, duration) { config.drainDelay = v }
         if let v = try settings.parse(shutdownTimeout, "shutdown-timeout", expected: time, duration) { config.shutdownTimeout = v }
+        if let v = try settings.parse(drainIdleTimeout, "drain-idle-timeout", expected: time, duration) { config.timeouts.drainIdleTimeout = v }
         if let path = settings.text(keys, "keys") { config.keysPath = path }
         if let v = try settings.parse(maxEventBodyBytes, "max-event-body-bytes", expected: size, bytes) { config.maxEventBodyBytes = v }
         let level = try settings.parse(

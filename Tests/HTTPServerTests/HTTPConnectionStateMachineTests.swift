@@ -4,7 +4,8 @@ import Testing
 /// The connection lifecycle driven by hand-made instants (a manual clock): no sockets, no sleeping.
 @Suite struct HTTPConnectionStateMachineTests {
     let timeouts = ConnectionTimeouts(
-        headerTimeout: .seconds(10), bodyTimeout: .seconds(60), idleTimeout: .seconds(30), writeTimeout: .seconds(5)
+        headerTimeout: .seconds(10), bodyTimeout: .seconds(60), idleTimeout: .seconds(30), writeTimeout: .seconds(5),
+        drainIdleTimeout: .seconds(2)
     )
     let start = ContinuousClock.now
 
@@ -54,24 +55,52 @@ import Testing
         #expect(busy.state == .awaitingResponse)
     }
 
-    @Test func drainClosesIdleAtOnceAndBusyAfterTheResponse() {
-        var idle = HTTPConnectionStateMachine(timeouts: timeouts)
-        #expect(idle.drain() == .close)
-
+    @Test func drainClosesBusyConnectionsAfterTheResponse() {
         var busy = HTTPConnectionStateMachine(timeouts: timeouts)
         _ = busy.requestBytesArrived(now: start)
         _ = busy.headReceived(now: start)
         _ = busy.requestCompleted()
-        #expect(busy.drain() == .none)
+        #expect(busy.drain(now: start) == .none)
         #expect(busy.closesAfterResponse)
         #expect(busy.responseWritten(keepAlive: true, now: start) == .close)
 
         var reading = HTTPConnectionStateMachine(timeouts: timeouts)
         _ = reading.requestBytesArrived(now: start)
-        #expect(reading.drain() == .none)
+        #expect(reading.drain(now: start) == .none)
         _ = reading.headReceived(now: start)
         _ = reading.requestCompleted()
         #expect(reading.responseWritten(keepAlive: true, now: start) == .close)
+    }
+
+    /// An idle keep-alive connection is not cut at drain (its client may be sending right now): its next
+    /// request is answered with `Connection: close`, then it closes.
+    @Test func drainAnswersTheNextRequestOnAnIdleConnectionThenCloses() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.requestCompleted()
+        _ = machine.responseWritten(keepAlive: true, now: start)
+        #expect(machine.state == .idle)
+
+        let drained = start + .seconds(1)
+        #expect(machine.drain(now: drained) == .setDeadline(drained + .seconds(2)))
+        #expect(machine.state == .idle)
+        #expect(machine.closesAfterResponse)
+        let next = drained + .milliseconds(100)
+        #expect(machine.requestBytesArrived(now: next) == .setDeadline(next + .seconds(10)))
+        _ = machine.headReceived(now: next)
+        #expect(machine.requestCompleted() == .pauseReadingAndClearDeadline)
+        #expect(machine.closesAfterResponse)
+        #expect(machine.responseWritten(keepAlive: true, now: next) == .close)
+        #expect(machine.state == .closed)
+    }
+
+    @Test func drainedIdleConnectionClosesWhenNoRequestComesInTime() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(machine.drain(now: start) == .setDeadline(start + .seconds(2)))
+        #expect(machine.deadlineExpired() == .close)
+        #expect(machine.state == .closed)
+        #expect(machine.drain(now: start) == .none)
     }
 
     @Test func peerHalfCloseStillGetsItsAnswer() {
@@ -80,9 +109,27 @@ import Testing
         _ = machine.headReceived(now: start)
         _ = machine.requestCompleted()
         #expect(machine.peerClosed() == .none)
-        #expect(machine.responseWritten(keepAlive: true, now: start) == .close)
+        // Requests pipelined before the FIN are parsed after this answer; the connection stays open for them.
+        #expect(machine.responseWritten(keepAlive: true, now: start) == .resumeReading(idleDeadline: start + timeouts.idleTimeout))
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.requestCompleted()
+        #expect(machine.bufferedInputParsed() == .none, "a pipelined request is in flight")
+        _ = machine.responseWritten(keepAlive: true, now: start)
+        #expect(machine.bufferedInputParsed() == .close, "nothing complete left and nothing more can come")
+        #expect(machine.state == .closed)
 
         var idle = HTTPConnectionStateMachine(timeouts: timeouts)
         #expect(idle.peerClosed() == .close)
+
+        var partial = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = partial.requestBytesArrived(now: start)
+        #expect(partial.peerClosed() == .close, "an incomplete request can never complete")
+    }
+
+    @Test func withoutHalfCloseBufferedInputParsedChangesNothing() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(machine.bufferedInputParsed() == .none)
+        #expect(machine.state == .idle)
     }
 }

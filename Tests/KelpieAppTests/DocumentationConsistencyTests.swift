@@ -63,28 +63,66 @@ import TestSupport
         await server.stop()
     }
 
-    @Test func metricsExportedAndDocumentedAreTheSame() async throws {
-        let server = try TestServer()
-        defer { server.dataDirectory.remove() }
-        // Traffic that gives every labelled family at least one series.
+    /// Metric names in docs/metrics.md: the main tables, and the section for `--sink kafka`.
+    static func documentedMetrics() throws -> (always: Set<String>, kafka: Set<String>) {
+        var always: Set<String> = []
+        var kafka: Set<String> = []
+        var inKafkaSection = false
+        for line in try read("metrics.md").split(separator: "\n") {
+            if line.hasPrefix("## ") { inKafkaSection = line.contains("--sink kafka") }
+            guard line.hasPrefix("| `"), let name = line.dropFirst(3).split(separator: "`").first.map(String.init) else {
+                continue
+            }
+            if inKafkaSection { kafka.insert(name) } else { always.insert(name) }
+        }
+        return (always, kafka)
+    }
+
+    /// Every `# TYPE` name one scrape of `server` exports, after a batch that gives the labelled families a series.
+    static func exportedMetrics(_ server: TestServer) throws -> Set<String> {
         let batch = Array(#"[{"data":{"a":1}},{"data":"nope"}]"#.utf8)
         #expect(try server.client().roundTrip("POST", "/1/batch/docs", headers: [TestServer.authHeader], body: batch).status == 200)
         let scrape = try server.client().roundTrip("GET", "/metrics")
         #expect(scrape.status == 200)
-        let exported = Set(scrape.bodyText.split(separator: "\n").compactMap { line -> String? in
+        return Set(scrape.bodyText.split(separator: "\n").compactMap { line -> String? in
             let parts = line.split(separator: " ")
             return parts.count >= 4 && parts[0] == "#" && parts[1] == "TYPE" ? String(parts[2]) : nil
         })
-        let documented = Set(try Self.read("metrics.md").split(separator: "\n").compactMap { line -> String? in
-            guard line.hasPrefix("| `") else { return nil }
-            return line.dropFirst(3).split(separator: "`").first.map(String.init)
-        })
+    }
+
+    @Test func metricsExportedAndDocumentedAreTheSame() async throws {
+        let server = try TestServer()
+        defer { server.dataDirectory.remove() }
+        let exported = try Self.exportedMetrics(server)
+        let documented = try Self.documentedMetrics().always
         #expect(exported.count >= 20, "parsed only \(exported.sorted()) from /metrics")
         for name in exported.subtracting(documented).sorted() {
             Issue.record("/metrics exports \(name), missing from docs/metrics.md")
         }
         for name in documented.subtracting(exported).sorted() {
             Issue.record("docs/metrics.md lists \(name), which /metrics does not export")
+        }
+        await server.stop()
+    }
+
+    /// With `--sink kafka` (librdkafka's in-process mock cluster as the broker), the Kafka section's
+    /// families are exported too, and nothing undocumented.
+    @Test func kafkaMetricsExportedAndDocumentedAreTheSame() async throws {
+        let server = try TestServer {
+            $0.sink = .kafka
+            $0.ackMode = .delivered
+            $0.kafkaBrokers = "127.0.0.1:1"
+            $0.kafkaProperties = ["test.mock.num.brokers=1"]
+        }
+        defer { server.dataDirectory.remove() }
+        let exported = try Self.exportedMetrics(server)
+        let (always, kafka) = try Self.documentedMetrics()
+        #expect(kafka.count >= 5, "parsed only \(kafka.sorted()) from the Kafka section")
+        for name in exported.subtracting(always.union(kafka)).sorted() {
+            Issue.record("/metrics exports \(name) with --sink kafka, missing from docs/metrics.md")
+        }
+        for name in kafka.subtracting(exported).sorted() {
+            Issue.record("docs/metrics.md lists \(name) for --sink kafka, which /metrics does not export")
         }
         await server.stop()
     }

@@ -100,6 +100,62 @@ import Glibc
         #expect(Set(ids) == ["in-flight", "during"])
     }
 
+    /// After the drain delay an idle keep-alive connection is not cut (its client may be sending right then):
+    /// its next request is answered with `Connection: close` and the connection ends with a FIN, not a
+    /// reset, so the client reconnects through its load balancer without an error. A connection that sends
+    /// nothing more is closed, also with a FIN, after the drain idle timeout.
+    @Test func drainAnswersTheNextRequestOnAnIdleKeepAliveConnectionWithClose() async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-keepalive-drain")
+        defer { directory.remove() }
+        let server = try ServerProcess(
+            arguments: [
+                "--data-dir", directory.path, "--drain-delay", "0s", "--drain-idle-timeout", "3s",
+                "--shutdown-timeout", "10s",
+            ],
+            logPath: directory.file("run.log")
+        )
+        let auth = [("X-Honeycomb-Team", "k")]
+        func batch(_ id: String) -> [UInt8] { Array(#"[{"data":{"id":"\#(id)"}}]"#.utf8) }
+        let client = try RawHTTPClient(port: server.port)
+        let silent = try RawHTTPClient(port: server.port)
+        let before = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch("before"))
+        #expect(before.status == 200)
+        #expect(before.header("Connection")?.lowercased() != "close")
+        #expect(try silent.roundTrip("GET", "/healthz").status == 200)
+
+        server.signal(SIGTERM)
+        // With no drain delay the listener closes at once and the connections drain right after: wait for a
+        // refused connect, both connections still idle.
+        var listening = true
+        let deadline = ContinuousClock.now + .seconds(10)
+        while listening, ContinuousClock.now < deadline {
+            listening = (try? RawHTTPClient(port: server.port)) != nil
+            if listening { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        try #require(!listening, "the listener did not close after SIGTERM")
+
+        // The drain reaches the connection on its I/O lane just after the listener closes, so allow one more
+        // keep-alive answer; every request is answered, and one with `Connection: close`.
+        var ids = ["before"]
+        var closing: RawHTTPClient.Response?
+        for attempt in 0..<3 where closing == nil {
+            ids.append("after-\(attempt)")
+            let response = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch(ids.last!))
+            #expect(response.status == 200)
+            if response.header("Connection")?.lowercased() == "close" { closing = response }
+        }
+        #expect(closing != nil, "no response carried Connection: close")
+        var byte: UInt8 = 0
+        let afterClose = recv(client.fd, &byte, 1, 0)
+        #expect(afterClose == 0, "expected EOF after Connection: close, got \(afterClose) (errno \(errno))")
+        let silentEnd = recv(silent.fd, &byte, 1, 0)
+        #expect(silentEnd == 0, "expected EOF on the idle connection, got \(silentEnd) (errno \(errno))")
+
+        #expect(server.waitForExit(timeoutSeconds: 15) == 0, "log: \(server.log)")
+        let stored = try readSpoolEvents(dataDirectory: directory.path).compactMap { ($0["data"] as? [String: Any])?["id"] as? String }
+        #expect(Set(stored) == Set(ids))
+    }
+
     @Test(arguments: ["gzip", "zstd"])
     func oneGigabyteBombIs413AndMemoryStaysSmall(encoding: String) async throws {
         let directory = try TemporaryDirectory(prefix: "kelpie-bomb")

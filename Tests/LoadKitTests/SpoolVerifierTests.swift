@@ -43,6 +43,28 @@ import Testing
         #expect(!report.passed)
     }
 
+    /// Behind a load balancer every process has its own data dir: the ids spread over them verify as one
+    /// set, an id stored by two processes is a duplicate, and one missing from all of them is missing.
+    @Test func severalSpoolDirectoriesVerifyAsOne() throws {
+        let root = temporaryDirectory()
+        defer { _ = system("rm -rf '\(root)'") }
+        let lines = spoolLines(run: "lb", count: 30)
+        for (index, name) in ["s1", "s2", "s3"].enumerated() {
+            mkdir(root + "/" + name, 0o755)
+            let share = lines.enumerated().filter { $0.offset % 3 == index && $0.offset != 29 }.map(\.element)
+            try FileIO.write(share.joined(separator: "\n") + "\n", to: root + "/\(name)/wal-000001.jsonl")
+        }
+        try FileIO.write(lines[4] + "\n", to: root + "/s3/wal-000002.jsonl")  // id 4 (from s2) stored twice
+        let ids = (0..<30).map { AckLedger.id(runID: "lb", sequence: UInt64($0)) }
+        let report = try SpoolVerifier.verify(
+            acknowledged: ids, sources: ["s1", "s2", "s3"].map { root + "/" + $0 }, runPrefix: "lb-")
+        #expect(report.filesScanned == 4)
+        #expect(report.acknowledgedFound == 29)
+        #expect(report.missingSample == [AckLedger.id(runID: "lb", sequence: 29)])
+        #expect(report.duplicateSample == [AckLedger.id(runID: "lb", sequence: 4)])
+        #expect(!report.passed)
+    }
+
     @Test func intactSpoolPassesAndSingleFilesWork() throws {
         let directory = temporaryDirectory()
         defer { _ = system("rm -rf '\(directory)'") }

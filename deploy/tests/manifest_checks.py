@@ -41,6 +41,8 @@ HPA_PODS_METRIC = "kelpie_ingest_events_accepted_per_second"
 # Endpoint-removal lag is typically a few seconds; the preStop sleep must cover it.
 MIN_PRESTOP_SECONDS = 5
 MIN_GRACE_MARGIN_SECONDS = 5
+# Above the readiness detection time: the endpoint update reaching kube-proxy or the balancer.
+DRAIN_MARGIN_SECONDS = 1
 
 
 def fail(message):
@@ -256,6 +258,12 @@ def cmd_consistency(rendered):
     grace = pod.get("terminationGracePeriodSeconds", 30)
     needed = (prestop or 0) + drain + shutdown + MIN_GRACE_MARGIN_SECONDS
     check(grace >= needed, f"terminationGracePeriodSeconds {grace} < preStop {prestop} + drain {drain} + shutdown {shutdown} + margin {MIN_GRACE_MARGIN_SECONDS}")
+    # The drain delay outlasts a load balancer's detection of the failed readiness, which comes at most
+    # periodSeconds x failureThreshold after SIGTERM (measured by tests/rolling-restart.sh).
+    readiness = probes.get("readinessProbe") or {}
+    detection = readiness.get("periodSeconds", 10) * readiness.get("failureThreshold", 3)
+    check(drain >= detection + DRAIN_MARGIN_SECONDS,
+          f"KELPIE_DRAIN_DELAY {drain}s < readiness detection {detection}s (periodSeconds x failureThreshold) + margin {DRAIN_MARGIN_SECONDS}s")
 
     # Security context.
     pod_security = pod.get("securityContext") or {}
