@@ -37,7 +37,7 @@ FROM ${SWIFT_IMAGE} AS builder
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev binutils \
+      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev libnghttp2-dev binutils \
       dpkg-dev build-essential python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -63,13 +63,13 @@ RUN swift build -c release --product kelpie \
 
 FROM ${RUNTIME_BASE} AS runtime-libs
 # The shared C libraries the binaries may link: libyaml for the --keys file, libcurl for the relay
-# sink; librdkafka is linked
+# sink, libnghttp2 for HTTP/2; librdkafka is linked
 # statically (it needs libssl3, libzstd1 and zlib1g); only those `ldd` names end up in the image.
 # Versions follow the bookworm suite, see the builder stage for why they are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 zlib1g libzstd1 libsimdjson14 libyaml-0-2 libcurl4 ca-certificates \
+      libssl3 zlib1g libzstd1 libsimdjson14 libyaml-0-2 libcurl4 libnghttp2-14 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 COPY scripts/runtime-rootfs.sh /usr/local/sbin/runtime-rootfs
 

@@ -2,9 +2,10 @@
 // Kelpie: a Honeycomb-compatible event-ingest server. Dependencies point one way (docs/architecture.md):
 // EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit; Locking (the
 // one lock type) ← every library that shares state between threads;
-// C wrappers → DispatchSockets; DispatchSockets + HTTP1 → HTTPServer; C wrappers → Ingest;
-// Pipeline + CCurl → RelaySink;
-// HTTPServer + Ingest + Pipeline + RelaySink → KelpieApp → kelpie; LoadKit → kelpie-load. Pipeline never sees Ingest.
+// C wrappers → DispatchSockets; CNGHTTP2 → HTTP2 (I/O-free); DispatchSockets + HTTP1 + HTTP2 + GRPC → HTTPServer;
+// C wrappers → Ingest; Pipeline + CCurl → RelaySink;
+// HTTPServer + Ingest + Pipeline + RelaySink + KafkaSink → KelpieApp → kelpie; LoadKit → kelpie-load.
+// Pipeline never sees Ingest.
 // CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
 // librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
@@ -51,6 +52,7 @@ let package = Package(
         .systemLibrary(name: "CSSL", path: "Sources/CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSSLShim", dependencies: ["CSSL", "CCrypto"], path: "Sources/CSSLShim"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
         // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
@@ -68,10 +70,15 @@ let package = Package(
         // MARK: transport and protocol
         .target(name: "DispatchSockets", dependencies: ["CSystemShims", "CSSL", "CSSLShim", "Locking"], swiftSettings: strict),
         .target(name: "HTTP1", dependencies: ["EventModel"], swiftSettings: strict),
+        // HTTP/2 framing, I/O-free: nghttp2 driven by bytes in, bytes and stream events out.
+        .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
+        // gRPC wire values, pure: message framing, content types, status codes, trailers.
+        .target(name: "GRPC", swiftSettings: strict),
         .target(
             name: "HTTPServer",
             dependencies: [
-                "DispatchSockets", "HTTP1", "EventModel", "Locking", .product(name: "Logging", package: "swift-log"),
+                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "EventModel", "Locking",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -95,7 +102,7 @@ let package = Package(
             name: "KelpieApp",
             dependencies: [
                 "KafkaSink",
-                "DispatchSockets", "HTTP1", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -127,12 +134,14 @@ let package = Package(
         // MARK: tests (Swift Testing), one target per library
         .target(
             name: "TestSupport",
-            dependencies: ["CSSL", "CSSLShim", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSSL", "CSSLShim", "CNGHTTP2", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport", swiftSettings: strict
         ),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport", "CSSL"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "CNGHTTP2", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GRPCTests", dependencies: ["GRPC"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IngestTests", dependencies: ["Ingest", "EventModel", "TestSupport"],

@@ -226,6 +226,7 @@ def main():
     callgrind = read_json(os.path.join(work, "callgrind.json"))
     skipped = read_jsonl(os.path.join(work, "skipped.jsonl"))
     failures = read_jsonl(os.path.join(work, "failures.jsonl"))
+    otlp_grpc = read_json(os.path.join(work, "otlp-grpc.json"))
     stamp = meta.get("date", "unknown")
     results_dir = os.path.join(root, "bench", "results")
     os.makedirs(results_dir, exist_ok=True)
@@ -234,7 +235,7 @@ def main():
     targets = [t for t in TARGET_TITLES if any(r["target"] == t for r in runs)]
 
     document = {"meta": meta, "runs": runs, "rss_kb": rss, "start_to_ready": ready, "callgrind": callgrind,
-                "skipped": skipped, "failures": failures}
+                "otlp_grpc": otlp_grpc, "skipped": skipped, "failures": failures}
     with open(os.path.join(results_dir, f"{stamp}.json"), "w") as handle:
         json.dump(document, handle, indent=1, sort_keys=True)
         handle.write("\n")
@@ -422,6 +423,18 @@ def main():
     lines.append("")
     lines += ["How these are measured: RSS is `VmRSS` from `/proc/PID/status` 1 s after readiness (idle) and the "
               "peak of samples every 0.2 s during the closed-loop batch run. Start → ready is bench/start_to_ready.py.", ""]
+
+    if otlp_grpc:
+        lines += ["### OTLP/gRPC beside OTLP/HTTP (h2load, ack=memory, sink=null)", "",
+                  "| row | protocol | connections × streams | spans/s accepted | Kelpie CPU µs per span "
+                  "| requests accepted / done (h2load) |", "|---|---|---|---|---|---|"]
+        for row in otlp_grpc:
+            lines.append(f"| {row['row']} | {row['protocol']} | {row['connections']} × {row['streams_per_connection']} | "
+                         f"{fmt(row['spans_per_second'])} | {fmt(row['kelpie_cpu_us_per_span'], 2)} | "
+                         f"{fmt(row['requests_accepted'])} / {fmt(row['h2load_requests_done'])} |")
+        lines += ["", "bench/otlp_grpc.sh: the same 512-span protobuf export as `POST /v1/traces` over HTTP/1.1 and as "
+                  "`TraceService/Export` over h2c; spans/s from `kelpie_ingest_events_accepted_total`, CPU from "
+                  "`/proc/PID/stat` over each row.", ""]
 
     callgrind_runs = (callgrind or {}).get("runs") or []
     if callgrind_runs:

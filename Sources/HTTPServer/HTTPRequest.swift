@@ -13,16 +13,19 @@ public struct HTTPRequest: Sendable {
     public var startedAt: ContinuousClock.Instant
     /// Bytes on the wire: head plus body as framed.
     public var wireByteCount: Int
+    /// The HTTP version the request came over (HTTP/2 streams carry gRPC).
+    public var protocolVersion: HTTPProtocolVersion
 
     public init(
         head: RequestHead, body: [UInt8], parameters: [String: String] = [:],
-        startedAt: ContinuousClock.Instant, wireByteCount: Int
+        startedAt: ContinuousClock.Instant, wireByteCount: Int, protocolVersion: HTTPProtocolVersion = .http1_1
     ) {
         self.head = head
         self.body = body
         self.parameters = parameters
         self.startedAt = startedAt
         self.wireByteCount = wireByteCount
+        self.protocolVersion = protocolVersion
     }
 
     public var method: HTTPMethod { head.method }

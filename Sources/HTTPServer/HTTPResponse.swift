@@ -6,11 +6,14 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// Fields sent after the body. HTTP/2 only (gRPC's `grpc-status`); HTTP/1.1 answers leave them out.
+    public var trailers: [(String, String)]
 
-    public init(status: HTTPStatus, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: HTTPStatus, headers: [(String, String)] = [], body: [UInt8] = [], trailers: [(String, String)] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.trailers = trailers
     }
 
     /// `{"error":"…"}` with `Content-Type: application/json`, the error shape Honeycomb's API uses.

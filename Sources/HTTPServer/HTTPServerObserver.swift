@@ -4,14 +4,18 @@ public import HTTP1
 /// Calls come from I/O lanes, concurrently: implementations must be cheap and thread-safe.
 public protocol HTTPServerObserver: Sendable {
     /// Where requests of one kind are counted. `route` is the matched template, or a fixed label
-    /// (`NotFound`, `MethodNotAllowed`, `BadRequest`, `Timeout`) so the label set stays bounded. Each lane
-    /// asks once per kind and keeps the answer, so answering a request takes no process-wide lock.
-    func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries
+    /// (`NotFound`, `MethodNotAllowed`, `BadRequest`, `Timeout`) so the label set stays bounded; `protocolVersion`
+    /// is the HTTP version the request came over. Each lane asks once per kind and keeps the answer, so
+    /// answering a request takes no process-wide lock.
+    func requestSeries(route: String, method: HTTPMethod, status: Int, protocolVersion: HTTPProtocolVersion) -> any RequestSeries
     func connectionOpened()
     func connectionClosed()
+    /// An HTTP/2 connection the server ended with GOAWAY for misbehaving (`reason`: `rapid_reset`,
+    /// `protocol_error`, `bad_preface`, `flooded`, `internal_error`).
+    func http2ConnectionFailed(reason: String)
 }
 
-/// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:)``).
+/// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:protocolVersion:)``).
 public protocol RequestSeries: Sendable {
     /// One request answered.
     func record(duration: Duration, wireBytes: Int)
@@ -20,4 +24,5 @@ public protocol RequestSeries: Sendable {
 extension HTTPServerObserver {
     public func connectionOpened() {}
     public func connectionClosed() {}
+    public func http2ConnectionFailed(reason: String) {}
 }

@@ -3,8 +3,9 @@ public import DispatchSockets
 import HTTP1
 public import Logging
 
-/// An HTTP/1.1 server over ``DispatchSockets``: accepts connections, runs one ``HTTPConnection`` driver
-/// per connection on its I/O lane, routes complete requests, and stops gracefully.
+/// An HTTP server over ``DispatchSockets``: accepts connections, runs one driver per connection on its I/O
+/// lane (``HTTPConnection`` for HTTP/1.1, ``HTTP2Connection`` for HTTP/2 with prior knowledge, chosen by
+/// ``ProtocolSniffer`` from the first bytes), routes complete requests, and stops gracefully.
 ///
 /// Named `Server`, not `HTTPServer`, so module-qualified names keep resolving to the module.
 public final class Server: Sendable {
@@ -26,7 +27,7 @@ public final class Server: Sendable {
         let box = Lock(WeakServer())
         self.sockets = SocketServer(configuration: configuration.socket, tlsObserver: tlsObserver) { _ in
             // The server outlives every connection: shutdown waits for all of them to close.
-            HTTPConnection(server: box.withLock { $0.server! })
+            ProtocolSniffer(server: box.withLock { $0.server! })
         }
         box.withLock { $0.server = self }
     }
@@ -56,7 +57,7 @@ public final class Server: Sendable {
     public func closeConnectionsGracefully() {
         // The lanes' connection tables are the one record of open connections; each driver is its handler.
         sockets.forEachConnection { connection in
-            (connection.handler as? HTTPConnection)?.drain()
+            (connection.handler as? ProtocolSniffer)?.drain()
         }
     }
 

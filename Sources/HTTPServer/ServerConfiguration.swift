@@ -1,5 +1,6 @@
 public import DispatchSockets
 public import HTTP1
+public import HTTP2
 
 /// Everything the HTTP server needs to run: where and how to listen, the parser's limits, and the
 /// connection timeouts. Defaults are finite and documented in docs/configuration.md.
@@ -10,16 +11,20 @@ public struct ServerConfiguration: Sendable {
     /// Output a connection may have queued (client not reading its responses) before the server stops
     /// reading further requests from it.
     public var maxPendingOutputBytes: Int
+    /// HTTP/2 connections (h2c, sniffed from the client preface): SETTINGS, caps and keep-alive timing.
+    public var http2Limits: HTTP2Limits
 
     public init(
         socket: SocketServerConfiguration = .init(),
         parserLimits: ParserLimits = .init(),
         timeouts: ConnectionTimeouts = .init(),
-        maxPendingOutputBytes: Int = 1 << 20
+        maxPendingOutputBytes: Int = 1 << 20,
+        http2Limits: HTTP2Limits = .init()
     ) {
         self.socket = socket
         self.parserLimits = parserLimits
         self.timeouts = timeouts
         self.maxPendingOutputBytes = maxPendingOutputBytes
+        self.http2Limits = http2Limits
     }
 }

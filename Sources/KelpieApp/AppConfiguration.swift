@@ -1,5 +1,6 @@
 public import DispatchSockets
 import HTTP1
+import HTTP2
 public import HTTPServer
 public import Pipeline
 
@@ -7,6 +8,8 @@ public import Pipeline
 /// environment variables and validated before anything starts. Defaults and units: docs/configuration.md.
 public struct AppConfiguration: Sendable {
     public var listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
+    /// A second listener serving the same (the OTel convention: OTLP/gRPC on 4317); nil: only `listen`.
+    public var grpcListen: ListenAddress?
     public var dataDirectory: String = "./data"
     public var ackMode: AckMode = .durable
     public var sink: SinkKind = .spool
@@ -81,7 +84,19 @@ public struct AppConfiguration: Sendable {
         limits.maxHeaderBytes = maxHeaderBytes
         limits.maxHeaderCount = maxHeaderCount
         limits.maxRequestLineBytes = maxRequestLineBytes
-        return ServerConfiguration(socket: socket, parserLimits: limits, timeouts: timeouts)
+        var http2 = HTTP2Limits()
+        http2.maxBodyBytesPerStream = maxBodyBytes
+        http2.idleTimeout = timeouts.idleTimeout
+        return ServerConfiguration(socket: socket, parserLimits: limits, timeouts: timeouts, http2Limits: http2)
+    }
+
+    /// The `--grpc-listen` listener: the main one's settings (TLS included) on another address.
+    func grpcServerConfiguration(tls: TLSContext?) -> ServerConfiguration? {
+        guard let grpcListen else { return nil }
+        var configuration = serverConfiguration(tls: tls)
+        configuration.socket.host = grpcListen.host
+        configuration.socket.port = grpcListen.port
+        return configuration
     }
 
     var pipelineConfiguration: PipelineConfiguration {

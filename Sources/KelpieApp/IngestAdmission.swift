@@ -41,7 +41,7 @@ final class IngestAdmission: Sendable {
             let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
             let authorized = try format.authorize(screened, http: request, key: entry).get()
             try previewAdmission(request)
-            let body = try decodeContent(request)
+            let body = try decodeContent(format.content(authorized, http: request))
             let decoded = try format.decode(
                 body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
             )
@@ -77,16 +77,16 @@ final class IngestAdmission: Sendable {
         if let refusal = Self.refusal(pipeline.admissionPreview(estimatedBytes: request.body.count)) { throw refusal }
     }
 
-    /// Undoes `Content-Encoding` with the decoded-size cap.
-    private func decodeContent(_ request: HTTPRequest) throws(AdmissionRefusal) -> [UInt8] {
-        guard let encoding = ContentEncoding(headerValue: request.head.headers["Content-Encoding"]) else {
+    /// Undoes the content's encoding (`Content-Encoding`, or gRPC's `grpc-encoding`) with the decoded-size cap.
+    private func decodeContent(_ content: EncodedContent) throws(AdmissionRefusal) -> [UInt8] {
+        guard let encoding = content.encoding else {
             throw AdmissionRefusal(
                 .unsupportedEncoding, .unsupportedMediaType, "unsupported Content-Encoding; use gzip, zstd or none"
             )
         }
         do {
-            let body = try ContentDecoder.decode(request.body, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
-            metrics.recordBytes(wire: request.body.count, decoded: body.count)
+            let body = try ContentDecoder.decode(content.bytes, encoding: encoding, maxDecodedBytes: maxDecodedBodyBytes)
+            metrics.recordBytes(wire: content.bytes.count, decoded: body.count)
             return body
         } catch {
             switch error {

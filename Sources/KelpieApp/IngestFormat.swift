@@ -1,5 +1,6 @@
 import EventModel
 import HTTPServer
+import Ingest
 
 /// One ingest wire format as ``IngestAdmission`` drives it: its checks, its decoder and its answers. The
 /// steps around them (authenticate, preview admission, decode content, submit, answer) are shared, so a new
@@ -19,6 +20,10 @@ protocol IngestFormat: Sendable {
     /// Checks once the key is known, before any decoding (the dataset a path names, an empty body).
     func authorize(_ request: Request, http: HTTPRequest, key: APIKeyEntry) -> Result<Request, AdmissionRefusal>
 
+    /// The bytes the decode-content step undoes, and their encoding. By default the body and its
+    /// `Content-Encoding`; gRPC hands over its message and `grpc-encoding`.
+    func content(_ request: Request, http: HTTPRequest) -> EncodedContent
+
     /// Decodes the content-decoded body into batches.
     func decode(
         _ body: [UInt8], _ request: Request, http: HTTPRequest, key: APIKeyEntry, rawKey: String, receiveTimeNanos: Int64
@@ -36,4 +41,17 @@ protocol IngestFormat: Sendable {
 
     /// The answer to a refusal; `request` is nil when screening itself refused.
     func refusal(_ refusal: AdmissionRefusal, for request: Request?) -> HTTPResponse
+}
+
+/// What the decode-content step undoes: bytes and their encoding (nil: an encoding Kelpie does not read,
+/// answered 415).
+struct EncodedContent: Sendable {
+    var bytes: [UInt8]
+    var encoding: ContentEncoding?
+}
+
+extension IngestFormat {
+    func content(_ request: Request, http: HTTPRequest) -> EncodedContent {
+        EncodedContent(bytes: http.body, encoding: ContentEncoding(headerValue: http.head.headers["Content-Encoding"]))
+    }
 }

@@ -1,3 +1,4 @@
+import GRPC
 import HTTPServer
 import Ingest
 
@@ -23,6 +24,23 @@ struct IngestRoutes: Sendable {
         [OTLPSignal.traces, .logs, .metrics].map { signal in
             let format = OTLPFormat(signal: signal, decoder: otlpDecoder)
             return Route(.post, "/v1/\(signal.rawValue)") { [admission] request in admission.answer(request, as: format) }
+        }
+    }
+
+    /// OTLP/gRPC: `/opentelemetry.proto.collector.<signal>.v1.<Service>/{method}` for the three services;
+    /// `Export` is the one method, any other is UNIMPLEMENTED (unknown services are, one level down).
+    func grpcRoutes(maxMessageBytes: Int) -> [Route] {
+        [OTLPSignal.traces, .logs, .metrics].map { signal in
+            let format = OTLPGRPCFormat(signal: signal, decoder: otlpDecoder, maxMessageBytes: maxMessageBytes)
+            let service = OTLPGRPCFormat.servicePath(signal)
+            return Route(.post, "\(service)/{method}") { [admission] request in
+                guard request.parameters["method"] == "Export" else {
+                    return .now(OTLPGRPCFormat.trailersOnly(GRPCStatus(
+                        .unimplemented, "unknown method \(request.parameters["method"] ?? "") of \(service.dropFirst())"
+                    )))
+                }
+                return admission.answer(request, as: format)
+            }
         }
     }
 }

@@ -19,6 +19,8 @@ public final class KelpieApplication: Sendable {
     private let pipeline: EventPipeline
     /// Internal, not private: the documentation tests list its routes.
     let server: Server
+    /// The `--grpc-listen` listener: the same router on a second address.
+    private let grpcServer: Server?
     private let keys: APIKeyStore
     private let tlsReloader: TLSCertificateReloader?
     /// nil when the spool is the sink.
@@ -99,15 +101,25 @@ public final class KelpieApplication: Sendable {
             livenessStallThreshold: configuration.livenessStallThreshold,
             queueCapacityBytes: configuration.maxQueuedBytes
         )
-        let router = Router(CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes)
+        let router = Router(
+            CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes
+                + ingest.grpcRoutes(maxMessageBytes: configuration.maxBodyBytes)
+        )
         let server = Server(
             configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
             tlsObserver: metrics, logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
+        let grpcServer = configuration.grpcServerConfiguration(tls: tlsContext).map {
+            Server(configuration: $0, router: router, observer: metrics, logger: logger)
+        }
+        self.grpcServer = grpcServer
         tlsReloader = configuration.tlsConfiguration.map { tls in
-            TLSCertificateReloader(configuration: tls, logger: logger, metrics: metrics) { server.replaceTLSContext($0) }
+            TLSCertificateReloader(configuration: tls, logger: logger, metrics: metrics) { [grpcServer] context in
+                server.replaceTLSContext(context)
+                grpcServer?.replaceTLSContext(context)
+            }
         }
     }
 
@@ -133,13 +145,28 @@ public final class KelpieApplication: Sendable {
         }
     }
 
+    /// Every listener's server: the main one, then the `--grpc-listen` one.
+    private var servers: [Server] { [server] + (grpcServer.map { [$0] } ?? []) }
+
     /// Starts the pipeline and the listener; returns the bound address. Ready from here on.
     @discardableResult
     public func start() throws -> SocketAddress {
         pipeline.start()
         keys.watch(every: configuration.keyReloadInterval)
         tlsReloader?.watch(every: configuration.tlsReloadInterval)
-        let address = try server.start()
+        let address: SocketAddress
+        do {
+            address = try server.start()
+            if let grpcServer {
+                do {
+                    _ = try grpcServer.start()
+                } catch let error as SocketError {
+                    throw ListenFailure(setting: "grpc-listen", address: configuration.grpcListen!, error: error)
+                }
+            }
+        } catch let error as SocketError {
+            throw ListenFailure(setting: "listen", address: configuration.listen, error: error)
+        }
         readiness.setListening(true)
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
@@ -193,18 +220,21 @@ public final class KelpieApplication: Sendable {
             try? await Task.sleep(for: configuration.drainDelay)
         }
         let deadline = ContinuousClock.now + configuration.shutdownTimeout
-        server.stopAccepting()
+        servers.forEach { $0.stopAccepting() }
         readiness.setListening(false)
-        server.closeConnectionsGracefully()
-        while server.openConnectionCount > 0, ContinuousClock.now < deadline {
+        servers.forEach { $0.closeConnectionsGracefully() }
+        var open: Int { servers.reduce(0) { $0 + $1.openConnectionCount } }
+        while open > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        let remaining = server.openConnectionCount
+        let remaining = open
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             pipeline.stop(deadline: deadline) { done.resume() }
         }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            server.shutdown { done.resume() }
+        for server in servers {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                server.shutdown { done.resume() }
+            }
         }
         sink?.close()
         keys.stopWatching()

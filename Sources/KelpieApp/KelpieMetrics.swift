@@ -137,6 +137,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+        for reason in Self.http2FailureReasons { _ = http2ConnectionErrors(reason) }
         // Every combination the server can negotiate (TLS 1.2/1.3, ALPN http/1.1 or none, resumed or not).
         for version in ["TLSv1.2", "TLSv1.3"] {
             for alpn in ["http/1.1", "none"] {
@@ -155,6 +156,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         var route: String
         var method: String
         var code: Int
+        var protocolVersion: HTTPProtocolVersion
     }
 
     /// One route × method × status: its request counter and the route's duration histogram. The lanes
@@ -169,13 +171,13 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         }
     }
 
-    public func requestSeries(route: String, method: HTTPMethod, status: Int) -> any RequestSeries {
-        let key = RequestKey(route: route, method: method.rawValue, code: status)
+    public func requestSeries(route: String, method: HTTPMethod, status: Int, protocolVersion: HTTPProtocolVersion) -> any RequestSeries {
+        let key = RequestKey(route: route, method: method.rawValue, code: status, protocolVersion: protocolVersion)
         let counter = requestCounters.withLock { counters in
             if let existing = counters[key] { return existing }
             let made = registry.makeCounter(
-                descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method and status code."),
-                labels: [("route", route), ("method", key.method), ("code", String(status))]
+                descriptor: Self.name("http", "requests", "total", "HTTP requests answered, by route template, method, status code and protocol (http/1.1, h2)."),
+                labels: [("route", route), ("method", key.method), ("code", String(status)), ("protocol", protocolVersion.rawValue)]
             )
             counters[key] = made
             return made
@@ -237,6 +239,20 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
             counters[key] = made
             return made
         }
+    }
+
+    public func http2ConnectionFailed(reason: String) {
+        http2ConnectionErrors(reason).increment()
+    }
+
+    /// The reasons ``http2ConnectionFailed(reason:)`` reports (HTTP2Connection.metricReason).
+    static let http2FailureReasons = ["rapid_reset", "protocol_error", "bad_preface", "flooded", "internal_error"]
+
+    private func http2ConnectionErrors(_ reason: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("http2", "connection_errors", "total", "HTTP/2 connections the server ended with GOAWAY for misbehaving, by reason."),
+            labels: [("reason", reason)]
+        )
     }
 
     // MARK: PipelineObserver

@@ -7,7 +7,7 @@ import Ingest
 /// Honeycomb events as Honeycomb does (docs/otlp.md). Answers come in the request's encoding: an empty
 /// `Export…ServiceResponse` (with `partial_success` when items were rejected) or a `google.rpc.Status`.
 /// Retryable conditions answer 503 + Retry-After (the OTLP spec's retryable codes); everything else 4xx.
-struct OTLPFormat: IngestFormat {
+struct OTLPFormat: OTLPSignalFormat {
     /// gRPC codes carried in `google.rpc.Status` bodies.
     enum GRPCCode {
         static let invalidArgument: Int32 = 3
@@ -59,14 +59,6 @@ struct OTLPFormat: IngestFormat {
         }
         return result
     }
-
-    func batches(of decoded: OTLPDecodeResult) -> [EventBatch] { decoded.batches }
-
-    func rejectedEvents(of decoded: OTLPDecodeResult) -> (reason: String, count: Int) {
-        ("otlp_item_rejected", decoded.rejectedItems)
-    }
-
-    func metricsLabel(_ encoding: OTLPEncoding) -> String { "otlp_\(signal.rawValue)" }
 
     func success(_ decoded: OTLPDecodeResult, _ encoding: OTLPEncoding) -> HTTPResponse {
         HTTPResponse(

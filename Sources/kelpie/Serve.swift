@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(parsing: .unconditional, help: "Address to listen on, HOST:PORT or [IPv6]:PORT. Env: KELPIE_LISTEN. Default 0.0.0.0:8080.")
     var listen: String?
+    @Option(parsing: .unconditional, help: "A second address serving the same (HTTP/1.1 and HTTP/2), e.g. the OTLP/gRPC port 0.0.0.0:4317. Env: KELPIE_GRPC_LISTEN.")
+    var grpcListen: String?
     @Option(parsing: .unconditional, help: "Directory for the WAL/spool segment files. Env: KELPIE_DATA_DIR. Default ./data.")
     var dataDir: String?
     @Option(parsing: .unconditional, help: "When to answer: durable (after fsync), delivered (after the sink confirmed; equals durable with the spool) or memory (after enqueue). Env: KELPIE_ACK. Default durable.")
@@ -155,6 +157,7 @@ struct Serve: AsyncParsableCommand {
         func atLeastOne(_ text: String) -> Int? { Int(text).flatMap { $0 >= 1 ? $0 : nil } }
 
         if let v = try settings.parse(listen, "listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.listen = v }
+        if let v = try settings.parse(grpcListen, "grpc-listen", expected: SettingReader.Expected.listen, ListenAddress.init(parsing:)) { config.grpcListen = v }
         if let dir = settings.text(dataDir, "data-dir") { config.dataDirectory = dir }
         if let v = try settings.parse(ack, "ack", expected: "durable, delivered or memory", { AckModeName(rawValue: $0) }) { config.ackMode = v.mode }
         if let v = try settings.parse(sink, "sink", expected: "spool, kafka, null or http", { SinkKind(rawValue: $0) }) { config.sink = v }
@@ -225,11 +228,11 @@ struct Serve: AsyncParsableCommand {
                 "cannot use the data directory '\(config.dataDirectory)' (--data-dir / KELPIE_DATA_DIR): \(error.description). "
                     + "Give a directory this user may create and write, e.g. --data-dir ./data."
             )
-        case let error as SocketError:
+        case let failure as ListenFailure:
             return StartupFailure(
                 .listenFailed,
-                "cannot listen on \(config.listen) (--listen / KELPIE_LISTEN): \(error.description). "
-                    + "Use an address of this host and a port that is free and allowed to this user, e.g. --listen 127.0.0.1:18080."
+                "cannot listen on \(failure.address) (\(SettingName.both(failure.setting))): \(failure.error.description). "
+                    + "Use an address of this host and a port that is free and allowed to this user, e.g. --\(failure.setting) 127.0.0.1:18080."
             )
         default:
             return StartupFailure(.other, "start failed: \(error)")

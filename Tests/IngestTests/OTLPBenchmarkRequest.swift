@@ -1,3 +1,5 @@
+import TestSupport
+
 /// A realistic OTLP trace export for benchmarks: what an OTel SDK's batch span processor sends (512
 /// spans per request by default), HTTP server and database client spans with the usual semantic
 /// convention attributes, one resource with SDK/service/host attributes, some spans with an event.

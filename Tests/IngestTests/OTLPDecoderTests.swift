@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import TestSupport
 import Testing
+import TestSupport
 
 /// Dataset rules, sample rates, flattening, limits and malformed input for ``OTLPDecoder``.
 @Suite struct OTLPDecoderTests {

@@ -27,6 +27,18 @@ import Testing
         #expect(text(.metrics, 3, "m") == #"{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"m"}}"#)
     }
 
+    @Test func statusWithRetryInfoDetail() {
+        // google.rpc.Status{code=14, message="x", details=[Any{type_url, RetryInfo{retry_delay{seconds=2}}}]}
+        let typeURL = Array("type.googleapis.com/google.rpc.RetryInfo".utf8)
+        let retryInfo: [UInt8] = [0x0a, 0x02, 0x08, 0x02]
+        let any: [UInt8] = [0x0a, UInt8(typeURL.count)] + typeURL + [0x12, UInt8(retryInfo.count)] + retryInfo
+        let expected: [UInt8] = [0x08, 14, 0x12, 0x01, UInt8(ascii: "x"), 0x1a, UInt8(any.count)] + any
+        #expect(OTLPResponseEncoder.status(grpcCode: 14, message: "x", encoding: .protobuf, retryDelaySeconds: 2) == expected)
+        // A zero delay is an empty Duration, still present.
+        let zero = OTLPResponseEncoder.status(grpcCode: 8, message: "", encoding: .protobuf, retryDelaySeconds: 0)
+        #expect(zero.suffix(4) == [0x12, 0x02, 0x0a, 0x00])
+    }
+
     @Test func statusBodies() {
         let message = "failed to parse OTLP request body"
         let protobuf = OTLPResponseEncoder.status(grpcCode: 13, message: message, encoding: .protobuf)

@@ -2,12 +2,16 @@
 
 Usage: check_spool.py SPOOL.jsonl libhoney EXPECTED.json [EXPECTED.json ...]
        check_spool.py SPOOL.jsonl otel EXPECTED.json [EXPECTED.json ...]
+       check_spool.py SPOOL.jsonl same-events A.json B.json [C.json D.json ...]
 
 Prints one line per check, "ok   - ..." or "FAIL - ..." followed by at most a few indented details.
 libhoney: every event once, by its unique id field, with data JSON-equal to what libhoney serialised
 (types strict: a bool is not an int, an int is not a float), its time and sample rate.
 otel: Honeycomb's (husky's) mapping of OTLP to flat events as docs/otlp.md describes it, computed from
 the SDK objects the exporters were handed: spans, span events, links, log records and metric points.
+same-events: the events of run B equal those of run A (pairwise: the OTLP/HTTP and the OTLP/gRPC run of
+the same telemetry), once what differs between two runs by nature is set aside: the run name, trace and
+span ids, times and durations, and `service.instance.id` (random per SDK process).
 """
 
 import json
@@ -495,14 +499,54 @@ def check_metrics(checks, run, expected, in_run):
     checks.report(f"{run} metrics: every point's fields and time (to the second) as docs/otlp.md says", problems)
 
 
+# MARK: two runs of the same telemetry
+
+RUN_VARYING_FIELDS = {
+    "sdk.run", "trace.trace_id", "trace.span_id", "trace.parent_id", "trace.link.trace_id", "trace.link.span_id",
+    "duration_ms", "meta.time_since_span_start_ms", "service.instance.id",
+}
+
+
+def comparable(event, run):
+    """The event with what legitimately differs between two runs removed; the run's name (in log ids and
+    logger names) reads RUN."""
+    data = {key: value for key, value in event["data"].items() if key not in RUN_VARYING_FIELDS}
+    text = json.dumps({"dataset": event.get("dataset"), "samplerate": event.get("samplerate"), "data": data},
+                      sort_keys=True, ensure_ascii=False)
+    return text.replace(run, "RUN")
+
+
+def check_same_events(checks, spool, expectation_paths):
+    if len(expectation_paths) % 2:
+        checks.report("same-events takes pairs of runs", ["odd number of files"])
+        return
+    for first_path, second_path in zip(expectation_paths[::2], expectation_paths[1::2]):
+        runs = []
+        for path in (first_path, second_path):
+            with open(path, encoding="utf-8") as handle:
+                runs.append(json.load(handle)["run"])
+        events = [sorted(comparable(event, run) for event in spool if (event.get("data") or {}).get("sdk.run") == run)
+                  for run in runs]
+        problems = []
+        if not events[0]:
+            problems.append(f"run {runs[0]} stored nothing")
+        for name, only in ((runs[0], set(events[0]) - set(events[1])), (runs[1], set(events[1]) - set(events[0]))):
+            problems += [f"only in {name}: {text[:300]}" for text in sorted(only)]
+        if not problems and events[0] != events[1]:
+            problems.append("the same events, but not equally often")
+        checks.report(f"{runs[1]} stored the same {len(events[0])} events as {runs[0]}", problems)
+
+
 def main():
-    if len(sys.argv) < 4 or sys.argv[2] not in ("libhoney", "otel"):
+    if len(sys.argv) < 4 or sys.argv[2] not in ("libhoney", "otel", "same-events"):
         print(__doc__, file=sys.stderr)
         return 2
     checks = Checks()
     spool = load_spool(sys.argv[1])
     if sys.argv[2] == "libhoney":
         check_libhoney(checks, spool, sys.argv[3:])
+    elif sys.argv[2] == "same-events":
+        check_same_events(checks, spool, sys.argv[3:])
     else:
         check_otel(checks, spool, sys.argv[3:])
     return 1 if checks.failed else 0

@@ -1,8 +1,9 @@
-"""Sends traces, logs and metrics to a running kelpie with the real OpenTelemetry Python SDK (OTLP/HTTP
-protobuf exporters) and records exactly what the exporters were handed.
+"""Sends traces, logs and metrics to a running kelpie with the real OpenTelemetry Python SDK (the OTLP/HTTP
+protobuf exporters, or with --protocol grpc the OTLP/gRPC exporters) and records exactly what the exporters
+were handed.
 
 Usage: otel_send.py --endpoint URL --key KEY --run NAME --compression gzip|none
-                    --metrics-dataset NAME --out FILE [--signals traces,logs,metrics]
+                    --metrics-dataset NAME --out FILE [--signals traces,logs,metrics] [--protocol http|grpc]
 
 Prints one check line per signal ("ok   - ..." / "FAIL - ...": every export() returned SUCCESS) and writes
 FILE: {"run", "spans": [...], "logs": [...], "metrics": [...], "exports": {signal: [result names]}},
@@ -98,7 +99,9 @@ class Recorder(logging.Handler):
 RECORDER = Recorder()
 
 
-class RecordingSpanExporter(OTLPSpanExporter):
+class SpanRecording:
+    """Mixed into an OTLP span exporter (HTTP or gRPC): records each span handed to export()."""
+
     def export(self, spans):
         result = super().export(spans)
         RECORDER.exports["traces"].append(result.name)
@@ -135,7 +138,7 @@ class RecordingSpanExporter(OTLPSpanExporter):
         return result
 
 
-class RecordingLogExporter(OTLPLogExporter):
+class LogRecording:
     def export(self, batch):
         result = super().export(batch)
         RECORDER.exports["logs"].append(result.name)
@@ -160,7 +163,7 @@ class RecordingLogExporter(OTLPLogExporter):
         return result
 
 
-class RecordingMetricExporter(OTLPMetricExporter):
+class MetricRecording:
     def export(self, metrics_data, timeout_millis=10_000, **kwargs):
         result = super().export(metrics_data, timeout_millis=timeout_millis, **kwargs)
         RECORDER.exports["metrics"].append(result.name)
@@ -194,19 +197,42 @@ class RecordingMetricExporter(OTLPMetricExporter):
         return result
 
 
-def exporter_options(endpoint, key, compression, extra_headers=None):
-    headers = {"x-honeycomb-team": key, **(extra_headers or {})}
-    return {
-        "endpoint": endpoint,
-        "headers": headers,
-        "compression": Compression.Gzip if compression == "gzip" else Compression.NoCompression,
-        "timeout": EXPORT_TIMEOUT_SECONDS,
-    }
+class Exporters:
+    """The recording exporter classes and their options for one protocol."""
+
+    def __init__(self, protocol, base, key, compression):
+        self.protocol, self.base, self.key, self.compression = protocol, base.rstrip("/"), key, compression
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as Logs
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as Metrics
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Spans
+        else:
+            Logs, Metrics, Spans = OTLPLogExporter, OTLPMetricExporter, OTLPSpanExporter
+        self.span = type("RecordingSpanExporter", (SpanRecording, Spans), {})
+        self.log = type("RecordingLogExporter", (LogRecording, Logs), {})
+        self.metric = type("RecordingMetricExporter", (MetricRecording, Metrics), {})
+
+    def options(self, signal, extra_headers=None):
+        headers = {"x-honeycomb-team": self.key, **(extra_headers or {})}
+        if self.protocol == "grpc":
+            import grpc
+            # One service per signal on one endpoint; the exporter picks the method path.
+            return {
+                "endpoint": self.base, "insecure": True, "headers": headers,
+                "compression": grpc.Compression.Gzip if self.compression == "gzip" else grpc.Compression.NoCompression,
+                "timeout": EXPORT_TIMEOUT_SECONDS,
+            }
+        return {
+            "endpoint": f"{self.base}/v1/{signal}",
+            "headers": headers,
+            "compression": Compression.Gzip if self.compression == "gzip" else Compression.NoCompression,
+            "timeout": EXPORT_TIMEOUT_SECONDS,
+        }
 
 
-def send_traces(resource, options):
+def send_traces(resource, exporters):
     provider = TracerProvider(resource=resource)
-    provider.add_span_processor(BatchSpanProcessor(RecordingSpanExporter(**options)))
+    provider.add_span_processor(BatchSpanProcessor(exporters.span(**exporters.options("traces"))))
     tracer = provider.get_tracer(
         "sdk.test.checkout", "0.3.0",
         schema_url="https://opentelemetry.io/schemas/1.26.0",
@@ -256,9 +282,9 @@ def send_traces(resource, options):
     provider.shutdown()
 
 
-def send_logs(resource, options, run):
+def send_logs(resource, exporters, run):
     provider = LoggerProvider(resource=resource)
-    provider.add_log_record_processor(BatchLogRecordProcessor(RecordingLogExporter(**options)))
+    provider.add_log_record_processor(BatchLogRecordProcessor(exporters.log(**exporters.options("logs"))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the SDK's stdlib bridge still works in 1.45
         handler = LoggingHandler(level=logging.NOTSET, logger_provider=provider)
@@ -283,9 +309,10 @@ def send_logs(resource, options, run):
     provider.shutdown()
 
 
-def send_metrics(resource, options):
+def send_metrics(resource, exporters, dataset):
+    options = exporters.options("metrics", {"x-honeycomb-dataset": dataset})
     reader = PeriodicExportingMetricReader(
-        RecordingMetricExporter(**options), export_interval_millis=METRIC_EXPORT_INTERVAL_MILLIS,
+        exporters.metric(**options), export_interval_millis=METRIC_EXPORT_INTERVAL_MILLIS,
     )
     provider = MeterProvider(resource=resource, metric_readers=[reader])
     meter = provider.get_meter("sdk.test.metrics", "0.1.0")
@@ -303,6 +330,7 @@ def send_metrics(resource, options):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--protocol", choices=["http", "grpc"], default="http")
     parser.add_argument("--key", required=True)
     parser.add_argument("--run", required=True, help="names this run (resource attribute sdk.run)")
     parser.add_argument("--service-name", required=True)
@@ -322,15 +350,13 @@ def main():
         "sdk.run": args.run,
     })
     signals = args.signals.split(",")
-    base = args.endpoint.rstrip("/")
+    exporters = Exporters(args.protocol, args.endpoint, args.key, args.compression)
     if "traces" in signals:
-        send_traces(resource, exporter_options(f"{base}/v1/traces", args.key, args.compression))
+        send_traces(resource, exporters)
     if "logs" in signals:
-        send_logs(resource, exporter_options(f"{base}/v1/logs", args.key, args.compression), args.run)
+        send_logs(resource, exporters, args.run)
     if "metrics" in signals:
-        send_metrics(resource, exporter_options(
-            f"{base}/v1/metrics", args.key, args.compression, {"x-honeycomb-dataset": args.metrics_dataset},
-        ))
+        send_metrics(resource, exporters, args.metrics_dataset)
 
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump({
@@ -340,7 +366,7 @@ def main():
 
     for signal in signals:
         results = RECORDER.exports[signal]
-        label = f"otel {args.compression} {signal}: every export() SUCCESS"
+        label = f"otel {args.protocol} {args.compression} {signal}: every export() SUCCESS"
         if results and all(result == "SUCCESS" for result in results):
             print(f"ok   - {label} ({len(results)} exports)")
         else:

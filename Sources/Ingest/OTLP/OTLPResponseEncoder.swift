@@ -37,8 +37,10 @@ public enum OTLPResponseEncoder {
     }
 
     /// A `google.rpc.Status` body: `code` (field 1, int32; left out when 0 as proto3 does) and
-    /// `message` (field 2). JSON: `{"code":3,"message":"…"}`.
-    public static func status(grpcCode: Int32, message: String, encoding: OTLPEncoding) -> [UInt8] {
+    /// `message` (field 2). JSON: `{"code":3,"message":"…"}`. With `retryDelaySeconds` (protobuf only: gRPC's
+    /// `grpc-status-details-bin`) one detail follows in field 3: a `google.protobuf.Any` holding
+    /// `google.rpc.RetryInfo{retry_delay: Duration{seconds}}`, which OTLP exporters honour.
+    public static func status(grpcCode: Int32, message: String, encoding: OTLPEncoding, retryDelaySeconds: Int? = nil) -> [UInt8] {
         switch encoding {
         case .protobuf:
             var body: [UInt8] = []
@@ -48,6 +50,19 @@ public enum OTLPResponseEncoder {
                 appendVarint(UInt64(bitPattern: Int64(grpcCode)), to: &body)
             }
             appendStringField(2, message, to: &body)
+            if let retryDelaySeconds {
+                var duration: [UInt8] = []
+                if retryDelaySeconds != 0 {
+                    duration.append(0x08)
+                    appendVarint(UInt64(bitPattern: Int64(retryDelaySeconds)), to: &duration)
+                }
+                var retryInfo: [UInt8] = []
+                appendBytesField(1, duration, to: &retryInfo)
+                var any: [UInt8] = []
+                appendBytesField(1, Array(retryInfoTypeURL.utf8), to: &any)
+                appendBytesField(2, retryInfo, to: &any)
+                appendBytesField(3, any, to: &body)
+            }
             return body
         case .json:
             var fields: [String] = []
@@ -72,6 +87,15 @@ public enum OTLPResponseEncoder {
             value >>= 7
         }
         bytes.append(UInt8(value))
+    }
+
+    static let retryInfoTypeURL = "type.googleapis.com/google.rpc.RetryInfo"
+
+    /// A length-delimited field, written even when empty (an embedded message must be present).
+    private static func appendBytesField(_ field: UInt8, _ value: [UInt8], to bytes: inout [UInt8]) {
+        bytes.append(field << 3 | 2)
+        appendVarint(UInt64(value.count), to: &bytes)
+        bytes.append(contentsOf: value)
     }
 
     private static func appendStringField(_ field: UInt8, _ text: String, to bytes: inout [UInt8]) {

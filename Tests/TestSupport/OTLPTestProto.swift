@@ -1,8 +1,10 @@
 /// A tiny protobuf writer for building OTLP requests in tests (independent of the decoder's code).
-struct OTLPTestProto {
-    var bytes: [UInt8] = []
+public struct OTLPTestProto {
+    public var bytes: [UInt8] = []
 
-    static func varint(_ value: UInt64) -> [UInt8] {
+    public init() {}
+
+    public static func varint(_ value: UInt64) -> [UInt8] {
         var value = value
         var out: [UInt8] = []
         while value >= 0x80 {
@@ -13,34 +15,34 @@ struct OTLPTestProto {
         return out
     }
 
-    mutating func tag(_ field: UInt32, _ wire: UInt8) { bytes += Self.varint(UInt64(field) << 3 | UInt64(wire)) }
+    public mutating func tag(_ field: UInt32, _ wire: UInt8) { bytes += Self.varint(UInt64(field) << 3 | UInt64(wire)) }
 
-    mutating func varint(_ field: UInt32, _ value: UInt64) {
+    public mutating func varint(_ field: UInt32, _ value: UInt64) {
         tag(field, 0)
         bytes += Self.varint(value)
     }
 
-    mutating func fixed64(_ field: UInt32, _ value: UInt64) {
+    public mutating func fixed64(_ field: UInt32, _ value: UInt64) {
         tag(field, 1)
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    mutating func double(_ field: UInt32, _ value: Double) { fixed64(field, value.bitPattern) }
+    public mutating func double(_ field: UInt32, _ value: Double) { fixed64(field, value.bitPattern) }
 
-    mutating func fixed32(_ field: UInt32, _ value: UInt32) {
+    public mutating func fixed32(_ field: UInt32, _ value: UInt32) {
         tag(field, 5)
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    mutating func bytes(_ field: UInt32, _ value: [UInt8]) {
+    public mutating func bytes(_ field: UInt32, _ value: [UInt8]) {
         tag(field, 2)
         bytes += Self.varint(UInt64(value.count))
         bytes += value
     }
 
-    mutating func string(_ field: UInt32, _ value: String) { bytes(field, Array(value.utf8)) }
+    public mutating func string(_ field: UInt32, _ value: String) { bytes(field, Array(value.utf8)) }
 
-    mutating func message(_ field: UInt32, _ build: (inout OTLPTestProto) -> Void) {
+    public mutating func message(_ field: UInt32, _ build: (inout OTLPTestProto) -> Void) {
         var inner = OTLPTestProto()
         build(&inner)
         bytes(field, inner.bytes)
@@ -48,12 +50,12 @@ struct OTLPTestProto {
 
     // MARK: OTLP helpers
 
-    enum Value {
+    public enum Value {
         case string(String), bool(Bool), int(Int64), double(Double), bytes([UInt8])
         case array([Value]), kvlist([(String, Value)]), empty
     }
 
-    static func anyValue(_ value: Value) -> [UInt8] {
+    public static func anyValue(_ value: Value) -> [UInt8] {
         var proto = OTLPTestProto()
         switch value {
         case .string(let text): proto.string(1, text)
@@ -68,22 +70,22 @@ struct OTLPTestProto {
         return proto.bytes
     }
 
-    static func keyValue(_ key: String, _ value: Value) -> [UInt8] {
+    public static func keyValue(_ key: String, _ value: Value) -> [UInt8] {
         var proto = OTLPTestProto()
         proto.string(1, key)
         proto.bytes(2, anyValue(value))
         return proto.bytes
     }
 
-    mutating func attribute(_ field: UInt32, _ key: String, _ value: Value) { bytes(field, Self.keyValue(key, value)) }
+    public mutating func attribute(_ field: UInt32, _ key: String, _ value: Value) { bytes(field, Self.keyValue(key, value)) }
 
     /// `Resource{attributes}` as field `field`.
-    mutating func resource(_ attributes: [(String, Value)], field: UInt32 = 1) {
+    public mutating func resource(_ attributes: [(String, Value)], field: UInt32 = 1) {
         message(field) { resource in for (key, value) in attributes { resource.attribute(1, key, value) } }
     }
 
     /// A span with the usual fields.
-    static func span(
+    public static func span(
         traceID: [UInt8] = Array(repeating: 0xab, count: 16), spanID: [UInt8] = Array(repeating: 0xcd, count: 8),
         parentID: [UInt8]? = nil, name: String = "span", kind: UInt64 = 2, start: UInt64 = 1_700_000_000_000_000_000,
         end: UInt64 = 1_700_000_000_001_500_000, attributes: [(String, Value)] = [], statusCode: UInt64? = nil,
@@ -105,7 +107,7 @@ struct OTLPTestProto {
     }
 
     /// ExportTraceServiceRequest with one ResourceSpans per entry, each with one scope.
-    static func traceRequest(_ resources: [(attributes: [(String, Value)], spans: [[UInt8]])]) -> [UInt8] {
+    public static func traceRequest(_ resources: [(attributes: [(String, Value)], spans: [[UInt8]])]) -> [UInt8] {
         var request = OTLPTestProto()
         for resource in resources {
             request.message(1) { resourceSpans in
