@@ -6,6 +6,8 @@
 // C wrappers → Ingest; Pipeline + CCurl → RelaySink;
 // HTTPServer + Ingest + Pipeline + RelaySink + KafkaSink → KelpieApp → kelpie; LoadKit → kelpie-load.
 // Pipeline never sees Ingest.
+// KafkaSink → LoadKit too: `kelpie-load verify` reads topics with its KafkaPartitionConsumer and maps
+// topic templates with its KafkaTopicName, so both sides agree on names by construction.
 // CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
 // librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
 import PackageDescription
@@ -120,14 +122,14 @@ let package = Package(
         .target(
             name: "LoadKit",
             dependencies: [
-                "EventModel", "Locking", "CSystemShims", "CZlib", "CZstd",
+                "EventModel", "Locking", "CSystemShims", "CZlib", "CZstd", "KafkaSink",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "kelpie-load",
-            dependencies: ["LoadKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LoadKit", "KafkaSink", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
 
@@ -160,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "TestSupport"], swiftSettings: strict
         ),
-        .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "KafkaSink", "TestSupport"], swiftSettings: strict),
     ],
     cxxLanguageStandard: .cxx17
 )

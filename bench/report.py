@@ -26,6 +26,9 @@ TARGET_TITLES = {
     "kelpie-durable": "Kelpie --ack=durable",
     "kelpie-null-memory": "Kelpie --sink=null --ack=memory",
     "kelpie-null-durable": "Kelpie --sink=null --ack=durable (WAL + forwarder)",
+    "kelpie-kafka-memory": "Kelpie --sink=kafka --ack=memory",
+    "kelpie-kafka-durable": "Kelpie --sink=kafka --ack=durable (WAL + forwarder)",
+    "kelpie-kafka-delivered": "Kelpie --sink=kafka --ack=delivered",
     "kelpie-memory-dispatch": "Kelpie --ack=memory, dispatch backend",
     "kelpie-durable-dispatch": "Kelpie --ack=durable, dispatch backend",
     "kelpie-memory-tls": "Kelpie --ack=memory, TLS 1.3",
@@ -102,6 +105,7 @@ def parse_kelpie_load(path):
         "client_cpu_seconds": data.get("client_cpu_seconds"),
         # Everything the client did while its CPU was counted: warm-up and drain included.
         "requests_total": data["totals"]["requests_completed"],
+        "events_accepted_total": data["totals"]["events_accepted"],
         "phases": [
             {"target_requests_per_second": p["target_requests_per_second"],
              "requests_per_second": p["requests_per_second"], "events_per_second": p["events_per_second"],
@@ -125,6 +129,9 @@ def collect(work):
         if parsed is None:
             continue
         parsed.update({k: entry[k] for k in ("target", "workload", "mode", "connections", "events_per_request")})
+        # Kelpie's (and the Kafka broker's) CPU seconds over the same window as the client's, where measured.
+        parsed["server_cpu_seconds"] = entry.get("server_cpu_seconds")
+        parsed["broker_cpu_seconds"] = entry.get("broker_cpu_seconds")
         runs.append(parsed)
     return runs
 
@@ -142,6 +149,14 @@ def cpu_per_request(run, count_key):
     if not cpu or not count:
         return None
     return cpu * 1e6 / count
+
+
+def cpu_per_event(run, key):
+    """CPU µs per accepted event (warm-up included on both sides) of the process whose seconds are in `key`."""
+    cpu, events = run.get(key), run.get("events_accepted_total")
+    if cpu is None or not events:
+        return None
+    return cpu * 1e6 / events
 
 
 def fmt(value, digits=0, suffix=""):
@@ -236,6 +251,9 @@ def main():
 
     document = {"meta": meta, "runs": runs, "rss_kb": rss, "start_to_ready": ready, "callgrind": callgrind,
                 "otlp_grpc": otlp_grpc, "skipped": skipped, "failures": failures}
+    partial = bool(meta.get("partial"))
+    if partial:
+        stamp += "-partial"
     with open(os.path.join(results_dir, f"{stamp}.json"), "w") as handle:
         json.dump(document, handle, indent=1, sort_keys=True)
         handle.write("\n")
@@ -257,7 +275,8 @@ def main():
               f"{meta.get('connections_batch', '?')} for batches; kelpie-load cycles through {meta.get('pool', '?')} "
               "pre-generated bod(ies) per workload, wrk sends the first of them (same bytes and headers)",
               "- Kelpie with the spool sink in both ack modes, and with the null sink (`--sink null`: the server "
-              "without storage; with `--ack=durable` the WAL is still written and a forwarder reads it back)", ""]
+              "without storage; with `--ack=durable` the WAL is still written and a forwarder reads it back), and "
+              "with the Kafka sink into Tansu on the same box (acks=all, idempotent, zstd) in every ack mode", ""]
 
     # Targets.
     def closed(target, workload, tool="kelpie-load"):
@@ -373,6 +392,27 @@ def main():
                          "transport errors and timeouts make up the rest)")
         lines.append("")
 
+    # Sinks side by side: Kelpie's own CPU per event, and the Kafka broker's.
+    sink_targets = [t for t in targets if t.startswith("kelpie-")]
+    if any(closed(t, "batch") for t in sink_targets):
+        lines += ["### Sinks side by side (100-event JSON batches)", "",
+                  "Closed-loop events/s, latency of the open-loop run at 50 % of that maximum, and CPU per accepted "
+                  "event: Kelpie's user + system time from /proc/PID/stat over the closed-loop run (warm-up included) "
+                  "over the events accepted in it; for the Kafka rows also the broker's (Tansu, on the same CPUs, "
+                  "acks=all, zstd). The Kafka rows run 100-event batches only.", "",
+                  "| configuration | events/s | p50 at 50 % | p99 at 50 % | Kelpie CPU µs/event | broker CPU µs/event |",
+                  "|---|---|---|---|---|---|"]
+        for target in sink_targets:
+            run = closed(target, "batch")
+            if run is None:
+                continue
+            latency = (find(runs, target, "batch", "kelpie-load", "open50") or {}).get("latency_ms") or {}
+            lines.append(f"| {TARGET_TITLES[target]} | {fmt(run['events_per_second'])} | "
+                         f"{fmt(latency.get('p50'), 2)} ms | {fmt(latency.get('p99'), 2)} ms | "
+                         f"{fmt(cpu_per_event(run, 'server_cpu_seconds'), 2)} | "
+                         f"{fmt(cpu_per_event(run, 'broker_cpu_seconds'), 2)} |")
+        lines.append("")
+
     # Latency at 50 %.
     lines += ["### Latency at 50 % of maximum (open loop, kelpie-load)", "",
               "The offered rate is half the closed-loop maximum of accepted events (in requests/s). Latency counts "
@@ -482,6 +522,11 @@ def main():
     lines.append(END)
     generated = "\n".join(lines)
 
+    if partial:
+        # A selection (BENCH_CONFIGS) is not the whole comparison: print it, keep docs/benchmarks.md as it is.
+        print(generated)
+        print(f"wrote bench/results/{stamp}.json (partial run: docs/benchmarks.md left alone)")
+        return
     docs_path = os.path.join(root, "docs", "benchmarks.md")
     os.makedirs(os.path.dirname(docs_path), exist_ok=True)
     if os.path.exists(docs_path):

@@ -11,6 +11,12 @@
 #   BENCH_CALLGRIND_BIN (default: bench/micro/callgrind-bench built in release by this script)
 #   BENCH_SOURCE_COMMIT: the commit the binaries were built from, when built from a clean export elsewhere
 #   GRPC_BENCH_* (see bench/otlp_grpc.sh: OTLP/gRPC beside OTLP/HTTP with h2load)
+#   BENCH_CONFIGS: space-separated shell patterns naming what to run (default "*": everything): nginx,
+#     kelpie-memory, kelpie-durable, kelpie-null-*, kelpie-kafka-memory/-durable/-delivered, kelpie-*-dispatch,
+#     start-to-ready, callgrind; e.g. BENCH_CONFIGS='kelpie-kafka-*'. A selection writes
+#     bench/results/<date>-partial.json and leaves docs/benchmarks.md alone.
+#   KELPIE_TANSU_BIN (default .build-venv/tansu/bin/tansu-broker, installed by scripts/bootstrap.sh bench): the
+#     Kafka-compatible broker the kafka rows produce to, started per configuration and stopped by PID
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +35,8 @@ POOL=${BENCH_POOL:-1}      # bodies per kelpie-load run: 1 = exactly the body wr
 BATCH_EVENT_BYTES=420      # 100 events of 420-byte data objects + time/samplerate wrappers ≈ 48 KB
 SINGLE_EVENT_BYTES=368
 SCRIPT_START=$(date +%s)
+CONFIGS=${BENCH_CONFIGS:-*}
+TANSU=${KELPIE_TANSU_BIN:-$ROOT/.build-venv/tansu/bin/tansu-broker}
 
 WORK=$(mktemp -d /tmp/kelpie-bench.XXXXXX)
 mkdir -p "$WORK/runs" "$WORK/logs" "$WORK/bodies"
@@ -74,6 +82,22 @@ wait_ready() {  # wait_ready PORT PID TIMEOUT_S [SCHEME]
   return 1
 }
 
+# selected NAME: whether BENCH_CONFIGS names it.
+selected() {
+  local pattern
+  for pattern in $CONFIGS; do
+    # shellcheck disable=SC2254
+    case "$1" in $pattern) return 0 ;; esac
+  done
+  return 1
+}
+
+# CPU seconds (user + system) the process has used so far, from /proc/PID/stat (clock ticks).
+cpu_seconds() {
+  [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || { echo 0; return; }
+  python3 -c 'import os,sys; f=open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")",1)[1].split(); print((int(f[11])+int(f[12]))/os.sysconf("SC_CLK_TCK"))' "$1" 2>/dev/null || echo 0
+}
+
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # ---------------------------------------------------------------- build
@@ -85,7 +109,7 @@ fi
 # The in-process callgrind workload is a separate small package (symlinks to Ingest and Pipeline); building
 # it when it is up to date takes a few seconds.
 CALLGRIND_PACKAGE="$ROOT/bench/micro/callgrind-bench"
-if [ -z "${BENCH_CALLGRIND_BIN:-}" ] && [ -z "${BENCH_SKIP_CALLGRIND:-}" ]; then
+if [ -z "${BENCH_CALLGRIND_BIN:-}" ] && [ -z "${BENCH_SKIP_CALLGRIND:-}" ] && selected callgrind; then
   log "building bench/micro/callgrind-bench (release)"
   swift build -c release --package-path "$CALLGRIND_PACKAGE" --product CallgrindBench >&2 \
     || log "callgrind bench did not build; the callgrind step will report it"
@@ -120,7 +144,8 @@ json.dump({"commit": "$COMMIT", "dirty": $( [ "$DIRTY" = true ] && echo True || 
   "nproc": os.cpu_count(), "cpu": cpu, "memory": f"{mem_kb / 1048576:.1f} GiB RAM", "kernel": platform.release(),
   "nginx": sh("nginx -v 2>&1").replace("nginx version: ", ""), "wrk": sh("wrk -v 2>&1 | head -1").split(" Copyright")[0],
   "nginx_workers": int("$NGINX_WORKERS"), "nginx_repeats": int("${BENCH_NGINX_REPEATS:-2}"), "load_threads": int("$THREADS"), "duration": "$DURATION", "warmup": "$WARMUP",
-  "connections_single": int("$CONN_SINGLE"), "connections_batch": int("$CONN_BATCH"), "pool": int("$POOL")}, open(sys.argv[1], "w"))
+  "connections_single": int("$CONN_SINGLE"), "connections_batch": int("$CONN_BATCH"), "pool": int("$POOL"),
+  "configs": "$CONFIGS", "partial": "$CONFIGS" != "*"}, open(sys.argv[1], "w"))
 PY
 
 # ---------------------------------------------------------------- workloads
@@ -139,9 +164,11 @@ for spec in "${WORKLOADS[@]}"; do
 done
 BATCH_REPLY=$(python3 -c 'print("[" + ",".join(["{\"status\":202}"] * 100) + "]")')
 
-record_run() {  # record_run TARGET WORKLOAD TOOL MODE FILE EVENTS_PER_REQUEST CONNECTIONS
-  printf '{"target":"%s","workload":"%s","tool":"%s","mode":"%s","file":"%s","events_per_request":%s,"connections":%s}\n' \
-    "$@" >> "$WORK/runs.jsonl"
+# record_run TARGET WORKLOAD TOOL MODE FILE EVENTS_PER_REQUEST CONNECTIONS [SERVER_CPU_S [BROKER_CPU_S]]:
+# the CPU seconds Kelpie (and the Kafka broker) used during the run, warm-up included, when measured.
+record_run() {
+  printf '{"target":"%s","workload":"%s","tool":"%s","mode":"%s","file":"%s","events_per_request":%s,"connections":%s,"server_cpu_seconds":%s,"broker_cpu_seconds":%s}\n' \
+    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "${8:-null}" "${9:-null}" >> "$WORK/runs.jsonl"
 }
 
 # The sustainable maximum of a closed-loop run in requests/s: accepted events/s over events per request, so
@@ -173,11 +200,16 @@ drive() {
   for ((repeat = 1; repeat <= REPEATS; repeat++)); do
     # Alternate the tools so machine noise hits both alike; the report keeps each tool's best run.
     log "$target / $name: kelpie-load closed loop ($repeat/$REPEATS)"
+    local server_cpu0 broker_cpu0 server_cpu broker_cpu=null
+    server_cpu0=$(cpu_seconds "${SERVER_PID:-}"); broker_cpu0=$(cpu_seconds "${BROKER_PID:-}")
     # shellcheck disable=SC2086
     timeout 120 "$LOAD" run --target "http://127.0.0.1:$port" $args --connections "$conns" --threads "$THREADS" \
       --closed --duration "$DURATION" --warmup "$WARMUP" --progress none --json "$out-kl-closed-$repeat.json" \
       > "$out-kl-closed-$repeat.txt" 2>&1 || true
-    record_run "$target" "$name" kelpie-load closed "$out-kl-closed-$repeat.json" "$events" "$conns"
+    server_cpu=$(python3 -c "print(round($(cpu_seconds "${SERVER_PID:-}") - $server_cpu0, 2))")
+    [ -n "${BROKER_PID:-}" ] && broker_cpu=$(python3 -c "print(round($(cpu_seconds "$BROKER_PID") - $broker_cpu0, 2))")
+    [ -n "${SERVER_PID:-}" ] || server_cpu=null
+    record_run "$target" "$name" kelpie-load closed "$out-kl-closed-$repeat.json" "$events" "$conns" "$server_cpu" "$broker_cpu"
     wrk_closed "$target" "$name" "http://127.0.0.1:$port" "$events" "$conns" "$repeat"
   done
   # The open-loop runs take the best kelpie-load closed-loop rate as the maximum.
@@ -240,8 +272,10 @@ start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] [SCHEME] → sets K_PID
   K_PORT=$(free_port)
   K_DATA=$(mktemp -d "$WORK/data-$1.XXXX")
   [ "$scheme" = https ] && tls_flags=(--tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem")
+  local sink_args=(--sink "${4:-spool}")
+  [ "${4:-}" = kafka ] && sink_args+=(--kafka-brokers "127.0.0.1:$T_PORT")
   KELPIE_DRAIN_DELAY=0s KELPIE_SHUTDOWN_TIMEOUT=5s KELPIE_LOG_LEVEL=warning \
-    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" --sink "${4:-spool}" "${tls_flags[@]}" \
+    "$KELPIE" serve --listen "127.0.0.1:$K_PORT" --data-dir "$K_DATA" --ack "$2" --io-backend "$3" "${sink_args[@]}" "${tls_flags[@]}" \
     > "$WORK/logs/kelpie-$1.log" 2>&1 &
   K_PID=$!
   PIDS+=("$K_PID")
@@ -255,6 +289,27 @@ start_kelpie() {  # start_kelpie NAME ACK BACKEND [SINK] [SCHEME] → sets K_PID
 
 stop_kelpie() { [ -n "${K_PID:-}" ] && { stop_pid "$K_PID" 10; forget_pid "$K_PID"; rm -rf "$K_DATA"; K_PID=""; }; }
 
+# Tansu (a Kafka-compatible broker, in memory) for one kafka configuration → sets T_PID T_PORT. Fresh per
+# configuration so each starts empty; SIGKILL by PID afterwards (its state is in memory and thrown away).
+start_tansu() {
+  T_PORT=$(free_port)
+  local url="tcp://127.0.0.1:$T_PORT" i
+  env -u CLUSTER_ID -u LISTENER_URL -u ADVERTISED_LISTENER_URL -u STORAGE_ENGINE -u SCHEMA_REGISTRY \
+    "$TANSU" broker --listener-url "$url" --advertised-listener-url "$url" --storage-engine memory://tansu/ \
+    > "$WORK/logs/tansu-$1.log" 2>&1 &
+  T_PID=$!
+  PIDS+=("$T_PID")
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$T_PID" 2>/dev/null || break
+    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$T_PORT" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  note_failure "$1" "Tansu did not accept connections (see logs/tansu-$1.log)"
+  stop_tansu
+  return 1
+}
+stop_tansu() { [ -n "${T_PID:-}" ] && { kill -KILL "$T_PID" 2>/dev/null || true; wait "$T_PID" 2>/dev/null || true; forget_pid "$T_PID"; T_PID=""; }; return 0; }
+
 supported() {  # supported PORT SPEC: one small fixed-work run must succeed with every event accepted
   local name args events conns
   IFS='|' read -r name args events conns <<< "$2"
@@ -266,16 +321,23 @@ supported() {  # supported PORT SPEC: one small fixed-work run must succeed with
 RSS_JSON="{}"
 rss_set() { RSS_JSON=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.setdefault(sys.argv[2],{})[sys.argv[3]]=(sys.argv[4] if sys.argv[3]=='load_workload' else int(sys.argv[4])); print(json.dumps(d))" "$RSS_JSON" "$1" "$2" "$3"); }
 
-run_kelpie_config() {  # NAME ACK BACKEND [single-only] [SINK]
-  local name=$1 ack=$2 backend=$3 only_single=${4:-} sink=${5:-spool} sampler spec wl
+run_kelpie_config() {  # NAME ACK BACKEND [ONLY_WORKLOAD] [SINK]
+  local name=$1 ack=$2 backend=$3 only_workload=${4:-} sink=${5:-spool} sampler spec wl
+  selected "$name" || return 0
   over_budget && { note_skip "$name" "time budget used up"; return 0; }
-  start_kelpie "$name" "$ack" "$backend" "$sink" || return 0
+  if [ "$sink" = kafka ]; then
+    [ -x "$TANSU" ] || { note_skip "$name" "no Tansu broker at $TANSU (scripts/bootstrap.sh bench installs it)"; return 0; }
+    start_tansu "$name" || return 0
+    BROKER_PID=$T_PID
+  fi
+  start_kelpie "$name" "$ack" "$backend" "$sink" || { stop_tansu; BROKER_PID=""; return 0; }
+  SERVER_PID=$K_PID
   log "$name ready on $K_PORT (pid $K_PID)"
   sleep 1
   rss_set "$name" idle_kb "$(rss_kb "$K_PID")"
   for spec in "${WORKLOADS[@]}"; do
     IFS='|' read -r wl _ <<< "$spec"
-    if [ -n "$only_single" ] && [ "$wl" != single ]; then continue; fi
+    if [ -n "$only_workload" ] && [ "$wl" != "$only_workload" ]; then continue; fi
     if ! supported "$K_PORT" "$spec"; then
       note_skip "$name/$wl" "server does not accept this workload yet (probe: $(grep -m1 -E 'status codes' "$WORK/runs/probe-$wl.txt" 2>/dev/null || echo 'no response'))"
       continue
@@ -294,6 +356,8 @@ run_kelpie_config() {  # NAME ACK BACKEND [single-only] [SINK]
     fi
   done
   stop_kelpie
+  stop_tansu
+  SERVER_PID=""; BROKER_PID=""
 }
 
 # TLS: the same single-event and batch workloads through TLS 1.3 (ECDSA P-256 certificate, X25519, the
@@ -372,7 +436,7 @@ PY
 }
 
 # ---------------------------------------------------------------- the matrix
-run_nginx
+selected nginx && run_nginx
 if [ -x "$KELPIE" ]; then
   run_kelpie_config kelpie-memory memory epoll
   run_kelpie_config kelpie-durable durable epoll
@@ -381,9 +445,14 @@ if [ -x "$KELPIE" ]; then
   # and the forwarder).
   run_kelpie_config kelpie-null-memory memory epoll "" null
   run_kelpie_config kelpie-null-durable durable epoll "" null
-  run_kelpie_config kelpie-memory-dispatch memory dispatch single-only
-  run_kelpie_config kelpie-durable-dispatch durable dispatch single-only
-  if [ "$KELPIE_SERVES" = true ]; then
+  # The Kafka sink into Tansu on this box (acks=all, idempotent, zstd), in every ack mode; 100-event JSON
+  # batches only (the workload the capacity model in docs/scaling.md is built on).
+  run_kelpie_config kelpie-kafka-memory memory epoll batch kafka
+  run_kelpie_config kelpie-kafka-durable durable epoll batch kafka
+  run_kelpie_config kelpie-kafka-delivered delivered epoll batch kafka
+  run_kelpie_config kelpie-memory-dispatch memory dispatch single
+  run_kelpie_config kelpie-durable-dispatch durable dispatch single
+  if [ "$KELPIE_SERVES" = true ] && selected start-to-ready; then
     if over_budget; then note_skip start-to-ready "time budget used up"; else
       log "start → ready, $STARTS starts"
       python3 "$ROOT/bench/start_to_ready.py" "$KELPIE" "$STARTS" "$WORK/logs/ready.log" > "$WORK/ready.json" \
@@ -398,7 +467,7 @@ if [ -x "$KELPIE" ]; then
 else
   note_failure kelpie "no kelpie binary at $KELPIE"
 fi
-if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; else callgrind_count; fi
+if [ -n "${BENCH_SKIP_CALLGRIND:-}" ]; then note_skip callgrind "BENCH_SKIP_CALLGRIND set"; elif selected callgrind; then callgrind_count; fi
 echo "$RSS_JSON" > "$WORK/rss.json"
 
 # ---------------------------------------------------------------- report

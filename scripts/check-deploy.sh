@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of everything under deploy/ and the Dockerfile, offline:
-#   - every overlay (prod, dogfood, kibble), the load-test Job and the WAL-PVC component render
+#   - every overlay (prod, prod-kafka, dogfood, kibble), the load-test Job and the WAL-PVC component render
 #     with `kubectl kustomize`;
 #   - the built-in kinds pass `kubernetes-validate --strict` for Kubernetes 1.30 (oldest supported:
 #     preStop sleep) and 1.37 (newest bundled schema). The Prometheus Operator CRDs
@@ -71,14 +71,15 @@ components:
 EOF
 declare -A SOURCES=(
   [prod]="$ROOT/deploy/overlays/prod"
+  [prod-kafka]="$ROOT/deploy/overlays/prod-kafka"
   [dogfood]="$ROOT/deploy/overlays/dogfood"
   [kibble]="$ROOT/deploy/overlays/kibble"
   [prod-wal-pvc]="$OUT/prod-wal-pvc"
   [loadtest]="$ROOT/deploy/loadtest"
 )
-SERVERS="prod dogfood kibble prod-wal-pvc"
+SERVERS="prod prod-kafka dogfood kibble prod-wal-pvc"
 rendered=""
-for name in prod dogfood kibble prod-wal-pvc loadtest; do
+for name in prod prod-kafka dogfood kibble prod-wal-pvc loadtest; do
   if kubectl kustomize "${SOURCES[$name]}" >"$OUT/$name.yaml" 2>"$OUT/$name.err"; then
     ok "render $name"
     rendered="$rendered $name"
@@ -112,7 +113,7 @@ run "grafana dashboard is valid JSON" "$PY" -m json.tool "$ROOT/deploy/grafana/k
 run "hadolint Dockerfile" "$VENV/bin/hadolint" "$ROOT/Dockerfile"
 
 # --- alert rules ---------------------------------------------------------------------------------
-for name in prod dogfood kibble; do
+for name in prod prod-kafka dogfood kibble; do
   case " $rendered " in *" $name "*) ;; *) continue ;; esac
   mkdir -p "$OUT/rules-$name"
   if "$PY" "$CHECKS" rules "$OUT/$name.yaml" "$OUT/rules-$name/kelpie-alerts.rules.yaml" >/dev/null 2>"$OUT/rules-$name.err"; then
@@ -138,6 +139,13 @@ if [ -s "$OUT/prod.yaml" ]; then
   run_expect_fail "consistency rejects a writable root filesystem" mutate 's|readOnlyRootFilesystem: true|readOnlyRootFilesystem: false|'
   run_expect_fail "consistency rejects a WAL sizeLimit below retention" mutate 's|sizeLimit: 4Gi|sizeLimit: 1Gi|'
   run_expect_fail "consistency rejects an unknown metric name" mutate 's|kelpie_pipeline_saturated)|kelpie_pipeline_saturation)|'
+fi
+
+if [ -s "$OUT/prod-kafka.yaml" ]; then
+  mutate_kafka() { sed "$1" "$OUT/prod-kafka.yaml" >"$OUT/mutant.yaml"; "$PY" "$CHECKS" consistency "$OUT/mutant.yaml"; }
+  run_expect_fail "consistency rejects prod-kafka without its brokers" mutate_kafka '/KELPIE_KAFKA_BROKERS:/d'
+  run_expect_fail "consistency rejects prod-kafka's small volume with --ack durable (a WAL)" \
+    mutate_kafka 's|KELPIE_ACK: delivered|KELPIE_ACK: durable|'
 fi
 
 echo "check-deploy: $passed passed, $failed failed"

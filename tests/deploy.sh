@@ -5,7 +5,8 @@
 #   2. the deploy guard (deploy/kelpie-deploy) against a recording fake kubectl: refusals and the
 #      exact command sequence on a match;
 #   3. drift: the real kelpie binary (KELPIE_BIN, e.g. .build/debug/kelpie) is started with the
-#      rendered ConfigMap's settings on a free loopback port; every probe and scrape path in the
+#      rendered ConfigMaps' settings on a free loopback port, for prod and for prod-kafka (whose brokers
+#      are replaced by librdkafka's in-process mock cluster, KELPIE_KAFKA_PROPERTY=test.mock.num.brokers=1); every probe and scrape path in the
 #      manifests must answer 200, every metric deploy/ references must be exposed, and SIGTERM must
 #      end it with exit 0. Without KELPIE_BIN this part FAILS (it never passes silently);
 #   4. deploy/systemd: systemd-analyze verify, the hardening directives, the stop timeout, the exit
@@ -182,17 +183,20 @@ fi
 
 # --- 3. drift: manifests vs the real binary --------------------------------------------------------
 echo "# drift: probes, port and metrics in deploy/ against a running kelpie"
-drift() {
+drift() {  # drift OVERLAY [NAME=VALUE...]: the overlay's rendered ConfigMaps, then these settings on top
+  local overlay=$1; shift
+  local -a overrides=("$@")
   if [ -z "${KELPIE_BIN:-}" ]; then
     not_ok "drift: KELPIE_BIN is not set; point it at a built kelpie (make passes .build/debug/kelpie)"
     return
   fi
   if [ ! -x "$KELPIE_BIN" ]; then not_ok "drift: KELPIE_BIN=$KELPIE_BIN is not an executable"; return; fi
   if ! timeout 10 "$KELPIE_BIN" serve --help >/dev/null 2>&1; then not_ok "drift: $KELPIE_BIN has no working 'serve' subcommand"; return; fi
-  ok "drift: $KELPIE_BIN serve exists"
+  [ "$overlay" = prod ] && ok "drift: $KELPIE_BIN serve exists"
 
-  local rendered="$TMP/prod-rendered.yaml" probes port paths
-  probes=$("$PY" "$CHECKS" probes "$rendered") || { not_ok "drift: cannot read probes from the rendered prod overlay"; return; }
+  local rendered="$TMP/$overlay-rendered.yaml" probes port paths
+  [ -s "$rendered" ] || "$REAL_KUBECTL" kustomize "$ROOT/deploy/overlays/$overlay" >"$rendered" 2>/dev/null
+  probes=$("$PY" "$CHECKS" probes "$rendered") || { not_ok "drift: cannot read probes from the rendered $overlay overlay"; return; }
   read -r port paths <<<"$probes"
   # Run with the rendered ConfigMap's settings, so the binary also proves it accepts every value;
   # only the listen address, the data dir and the key file (a Secret mount) are local.
@@ -200,18 +204,18 @@ drift() {
   "$PY" - "$rendered" >"$envfile" <<'EOF' || { not_ok "drift: cannot read the rendered ConfigMap"; return; }
 import sys, yaml
 for doc in yaml.safe_load_all(open(sys.argv[1])):
-    if doc and doc.get("kind") == "ConfigMap" and doc["metadata"]["name"].startswith("kelpie-config"):
+    if doc and doc.get("kind") == "ConfigMap" and doc["metadata"]["name"].startswith(("kelpie-config", "kelpie-kafka")):
         for key, value in sorted(doc["data"].items()):
             if key not in ("KELPIE_LISTEN", "KELPIE_DATA_DIR", "KELPIE_KEYS"):
                 print(f"{key}={value}")
 EOF
   local free_port
   free_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  mkdir -p "$TMP/data"
+  rm -rf "$TMP/data"; mkdir -p "$TMP/data"
   local -a settings=()
   while IFS= read -r line; do settings+=("$line"); done <"$envfile"
   # Drain quickly here; the manifests' own drain delay is checked by the consistency check.
-  env "${settings[@]}" KELPIE_DRAIN_DELAY=200ms KELPIE_SHUTDOWN_TIMEOUT=5s \
+  env "${settings[@]}" "${overrides[@]}" KELPIE_DRAIN_DELAY=200ms KELPIE_SHUTDOWN_TIMEOUT=5s \
     "$KELPIE_BIN" serve --listen "127.0.0.1:$free_port" --data-dir "$TMP/data" >"$TMP/kelpie.log" 2>&1 &
   KELPIE_PID=$!
   local base="http://127.0.0.1:$free_port" code="" i
@@ -222,10 +226,10 @@ EOF
     sleep 0.1
   done
   if [ "$code" != 200 ]; then
-    not_ok "drift: kelpie with the prod ConfigMap settings did not come up on $base"; sed 's/^/    /' "$TMP/kelpie.log" | tail -20
+    not_ok "drift: kelpie with the $overlay ConfigMap settings did not come up on $base"; sed 's/^/    /' "$TMP/kelpie.log" | tail -20
     return
   fi
-  ok "drift: kelpie started with the prod ConfigMap's settings (manifest port $port → local port $free_port)"
+  ok "drift: kelpie started with the $overlay ConfigMaps' settings${overrides:+ and ${overrides[*]}} (manifest port $port → local port $free_port)"
   local path
   for path in $paths; do
     for i in $(seq 1 50); do
@@ -233,15 +237,17 @@ EOF
       [ "$code" = 200 ] && break
       sleep 0.1
     done
-    expect "drift: GET $path (a probe/scrape path in the manifests) answers 200, got $code" test "$code" = 200
+    expect "drift ($overlay): GET $path (a probe/scrape path in the manifests) answers 200, got $code" test "$code" = 200
   done
-  curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' -H 'X-Honeycomb-Team: drift-test' \
-    --data '[{"data":{"drift":"test"}}]' "$base/1/batch/drift-test" || true
+  local reply
+  reply=$(curl -s -m 15 -X POST -H 'Content-Type: application/json' -H 'X-Honeycomb-Team: drift-test' \
+    --data '[{"data":{"drift":"test"}}]' "$base/1/batch/drift-test" || true)
+  expect "drift ($overlay): a batch is accepted with these settings (reply $reply)" grep -q '"status":202' <<<"$reply"
   curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' -H 'X-Honeycomb-Team: drift-test' \
     --data 'not json' "$base/1/batch/drift-test" || true
   curl -s -m 5 "$base/metrics" >"$TMP/metrics.txt" || true
   local live
-  if live=$("$PY" "$CHECKS" live-metrics "$TMP/metrics.txt" 2>&1); then ok "drift: $live"
+  if live=$("$PY" "$CHECKS" live-metrics "$TMP/metrics.txt" 2>&1); then ok "drift ($overlay): $live"
   else not_ok "drift: metrics referenced by the dashboard/alerts/HPA are exposed"; echo "    $live"; fi
 
   kill -TERM "$KELPIE_PID"
@@ -254,11 +260,14 @@ EOF
     kill -KILL "$KELPIE_PID" 2>/dev/null; wait "$KELPIE_PID" 2>/dev/null
     not_ok "drift: kelpie still running ${EXIT_TIMEOUT_SECONDS}s after SIGTERM"
   else
-    expect "drift: kelpie exits 0 after SIGTERM (exit $status)" test "$status" = 0
+    expect "drift ($overlay): kelpie exits 0 after SIGTERM (exit $status)" test "$status" = 0
   fi
   KELPIE_PID=""
 }
-drift
+drift prod
+# prod-kafka with its brokers replaced by librdkafka's mock cluster (in the kelpie process, stopped with it);
+# an accepted batch proves the Kafka sink delivered (--ack delivered answers only after the delivery report).
+drift prod-kafka KELPIE_KAFKA_PROPERTY=test.mock.num.brokers=1
 
 # --- 4. systemd unit (plain VMs) ------------------------------------------------------------------
 . "$ROOT/deploy/tests/systemd-unit.sh"

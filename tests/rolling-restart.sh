@@ -16,11 +16,25 @@
 # event in the spools (kelpie-load verify over every data dir), every process exits 0 within the grace period
 # left after the preStop sleep. Measured: SIGTERM → HAProxy marks the server DOWN (stats socket, polled every
 # 20 ms), SIGTERM → exit; docs/operations.md derives the deploy/ timings from these figures.
-# The Kafka variant (--sink kafka --ack delivered against Tansu) waits for the Kafka sink (issue 9): not here yet.
-# Ends with "N passed, M failed"; processes started and stopped by PID; every wait polls with a deadline.
+# Then the Kafka variant: the same processes with `--sink kafka --ack delivered` against one Tansu broker
+# (KELPIE_TANSU_BIN, default .build-venv/tansu/bin/tansu-broker; started by this script, stopped by PID), the
+# rolling restart only (the scale scenarios test the balancer, not the sink), verified against the topic
+# (`kelpie-load verify --kafka-brokers`). ROLLING_SINK=spool or =kafka runs one variant.
+# Each variant ends with "N passed, M failed"; processes started and stopped by PID; every wait polls with a
+# deadline.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${ROLLING_SINK:-}" ]; then
+  echo "# variant 1: spool sink, --ack durable"
+  ROLLING_SINK=spool bash "$0"; spool_rc=$?
+  echo "# variant 2: Kafka sink (Tansu), --ack delivered"
+  ROLLING_SINK=kafka bash "$0"; kafka_rc=$?
+  [ "$spool_rc" -eq 0 ] && [ "$kafka_rc" -eq 0 ]
+  exit $?
+fi
+SINK=$ROLLING_SINK
+TANSU=${KELPIE_TANSU_BIN:-$ROOT/.build-venv/tansu/bin/tansu-broker}
 # shellcheck source=tests/lib/common.sh
 source "$ROOT/tests/lib/common.sh"
 HELPER="$ROOT/tests/rolling/rolling.py"
@@ -34,10 +48,11 @@ declare -A PID PORT
 HAPROXY_PID=""
 LOAD_PID=""
 KEEPALIVE_PID=""
+TANSU_PID=""
 
 cleanup() {
   local pid
-  for pid in "$LOAD_PID" "$KEEPALIVE_PID" "${PID[@]}" "$HAPROXY_PID"; do
+  for pid in "$LOAD_PID" "$KEEPALIVE_PID" "${PID[@]}" "$HAPROXY_PID" "$TANSU_PID"; do
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   done
   wait 2>/dev/null
@@ -54,6 +69,24 @@ for binary in "$KELPIE" "$LOAD"; do
   [ -x "$binary" ] || { fail "binary $binary exists (run swift build --build-tests first)"; finish; }
 done
 command -v haproxy >/dev/null || { fail "haproxy is installed (scripts/bootstrap.sh test installs it)"; finish; }
+case "$SINK" in
+  spool) SINK_ARGS=(--ack durable); STORE="a spool" ;;
+  kafka)
+    [ -x "$TANSU" ] || { fail "the Tansu broker is at $TANSU (scripts/bootstrap.sh test installs it)"; finish; }
+    TANSU_PORT=$(free_port)
+    env -u CLUSTER_ID -u LISTENER_URL -u ADVERTISED_LISTENER_URL -u STORAGE_ENGINE -u SCHEMA_REGISTRY \
+      "$TANSU" broker --listener-url "tcp://127.0.0.1:$TANSU_PORT" --advertised-listener-url "tcp://127.0.0.1:$TANSU_PORT" \
+      --storage-engine memory://tansu/ > "$WORK/tansu.log" 2>&1 &
+    TANSU_PID=$!
+    deadline=$((SECONDS + 15))
+    until python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$TANSU_PORT" 2>/dev/null; do
+      kill -0 "$TANSU_PID" 2>/dev/null && [ $SECONDS -lt $deadline ] || { fail "Tansu accepts connections ($(tail -c 300 "$WORK/tansu.log"))"; finish; }
+      sleep 0.05
+    done
+    pass "Tansu broker on 127.0.0.1:$TANSU_PORT (pid $TANSU_PID)"
+    SINK_ARGS=(--sink kafka --ack delivered --kafka-brokers "127.0.0.1:$TANSU_PORT"); STORE="the Kafka topic" ;;
+  *) fail "ROLLING_SINK is spool or kafka, not $SINK"; finish ;;
+esac
 
 eval "$(python3 "$HELPER" manifest "$ROOT/deploy")" || { fail "deploy/base values readable"; finish; }
 DRAIN_S=$(seconds "$KELPIE_DRAIN_DELAY")
@@ -67,7 +100,7 @@ start_kelpie() {  # NAME: on PORT[NAME] with data dir $WORK/NAME (kept across re
   mkdir -p "$WORK/$name"
   KELPIE_DRAIN_DELAY=$KELPIE_DRAIN_DELAY KELPIE_SHUTDOWN_TIMEOUT=$KELPIE_SHUTDOWN_TIMEOUT \
   KELPIE_DRAIN_IDLE_TIMEOUT=$KELPIE_DRAIN_IDLE_TIMEOUT KELPIE_LOG_LEVEL=info \
-    "$KELPIE" serve --listen "127.0.0.1:${PORT[$name]}" --data-dir "$WORK/$name" --ack durable \
+    "$KELPIE" serve --listen "127.0.0.1:${PORT[$name]}" --data-dir "$WORK/$name" "${SINK_ARGS[@]}" \
     >> "$WORK/$name.log" 2>&1 &
   PID[$name]=$!
 }
@@ -162,7 +195,8 @@ check "closed-loop maximum measured through HAProxy: $MAX_RPS req/s ($BATCH_SIZE
 # Long enough for four drains (drain delay + drain idle), four starts each seen UP by the balancer (two check
 # periods and a second), and a margin; the scenario checks that the load is still running when it ends.
 DRAIN_IDLE_S=$(seconds "$KELPIE_DRAIN_IDLE_TIMEOUT")
-LOAD_SECONDS=$(python3 -c "print(int(4 * ($DRAIN_S + $DRAIN_IDLE_S) + 4 * (2 * $READINESS_PERIOD_S + 1) + 12))")
+STOPS=4; [ "$SINK" = kafka ] && STOPS=3   # the Kafka variant runs the rolling restart only
+LOAD_SECONDS=$(python3 -c "print(int($STOPS * ($DRAIN_S + $DRAIN_IDLE_S) + $STOPS * (2 * $READINESS_PERIOD_S + 1) + 12))")
 RUN_ID=roll$$
 "$LOAD" run --target "http://127.0.0.1:$LB_PORT" --payload batch-json --batch-size $BATCH_SIZE --rate "$RATE" \
   --connections $LOAD_CONNECTIONS --duration "${LOAD_SECONDS}s" --warmup 0s --timeout 10s --verify --run-id "$RUN_ID" \
@@ -204,24 +238,28 @@ for name in s1 s2 s3; do
 done
 
 # --- scale-up: s4 starts and joins once ready; scale-down: s3 stops for good ------------------------------
-# A layer-4 balancer moves no open connection: a new process gets new connections only. After the rolling
-# restart the process restarted last holds none (its clients reconnected to the others while it drained), so
-# a scale-up is proven with clients that connect after it: single events, each on a fresh connection, which
-# HAProxy's round robin spreads over every UP process, s4 included.
-start_kelpie s4
-wait_ready s4 && wait_up s4 $((START_TIMEOUT_S + READINESS_PERIOD_S * 2))
-check "scale-up: s4 ready and UP in HAProxy" [ $? -eq 0 ]
-fresh_ok=0
-for i in $(seq 1 12); do
-  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -H 'X-Honeycomb-Team: rolling-key' \
-    -d "{\"kelpie_load_id\":\"fresh-$i\"}" "http://127.0.0.1:$LB_PORT/1/events/rolling-fresh")
-  [ "$code" = 200 ] && { fresh_ok=$((fresh_ok + 1)); echo "fresh-$i" >> "$WORK/fresh-acked.txt"; }
-done
-check "scale-up: 12 new connections through HAProxy during the load, all answered 200 ($fresh_ok)" [ "$fresh_ok" -eq 12 ]
-s4_accepted=$(accepted_on s4)
-check "scale-up: s4 serves new connections ($s4_accepted events accepted)" [ "${s4_accepted:-0}" -gt 0 ]
-stop_kelpie s3
-report_stop s3 "scale-down:"
+LIVE=(s1 s2 s3)
+if [ "$SINK" = spool ]; then
+  LIVE=(s1 s2 s4)
+  # A layer-4 balancer moves no open connection: a new process gets new connections only. After the rolling
+  # restart the process restarted last holds none (its clients reconnected to the others while it drained), so
+  # a scale-up is proven with clients that connect after it: single events, each on a fresh connection, which
+  # HAProxy's round robin spreads over every UP process, s4 included.
+  start_kelpie s4
+  wait_ready s4 && wait_up s4 $((START_TIMEOUT_S + READINESS_PERIOD_S * 2))
+  check "scale-up: s4 ready and UP in HAProxy" [ $? -eq 0 ]
+  fresh_ok=0
+  for i in $(seq 1 12); do
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -H 'X-Honeycomb-Team: rolling-key' \
+      -d "{\"kelpie_load_id\":\"fresh-$i\"}" "http://127.0.0.1:$LB_PORT/1/events/rolling-fresh")
+    [ "$code" = 200 ] && { fresh_ok=$((fresh_ok + 1)); echo "fresh-$i" >> "$WORK/fresh-acked.txt"; }
+  done
+  check "scale-up: 12 new connections through HAProxy during the load, all answered 200 ($fresh_ok)" [ "$fresh_ok" -eq 12 ]
+  s4_accepted=$(accepted_on s4)
+  check "scale-up: s4 serves new connections ($s4_accepted events accepted)" [ "${s4_accepted:-0}" -gt 0 ]
+  stop_kelpie s3
+  report_stop s3 "scale-down:"
+fi
 check "the load was still running when the scenarios ended" kill -0 "$LOAD_PID"
 
 # --- results ---------------------------------------------------------------------------------------------
@@ -258,27 +296,33 @@ check "keep-alive client: its connection was drained with Connection: close at l
 
 # Every process stops cleanly (flushing its WAL) before the spools are read; all at once, no load left.
 t0=$(now)
-for name in s1 s2 s4; do kill -TERM "${PID[$name]}"; done
+for name in "${LIVE[@]}"; do kill -TERM "${PID[$name]}"; done
 deadline=$((SECONDS + EXIT_DEADLINE_S))
-for name in s1 s2 s4; do
+for name in "${LIVE[@]}"; do
   while kill -0 "${PID[$name]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
   kill -0 "${PID[$name]}" 2>/dev/null && kill -KILL "${PID[$name]}"
   wait "${PID[$name]}"; code=$?
   check "final stop $name exits 0 within ${EXIT_DEADLINE_S}s (exit $code, $(elapsed "$t0" "$(now)")s after SIGTERM)" [ "$code" = 0 ]
   PID[$name]=""
 done
-spools=(--spool "$WORK/s1" --spool "$WORK/s2" --spool "$WORK/s3" --spool "$WORK/s4")
+if [ "$SINK" = kafka ]; then
+  spools=(--kafka-brokers "127.0.0.1:$TANSU_PORT")
+else
+  spools=(--spool "$WORK/s1" --spool "$WORK/s2" --spool "$WORK/s3" --spool "$WORK/s4")
+fi
 timeout 120 "$LOAD" verify --acked "$WORK/acked.txt" "${spools[@]}" --run-prefix "$RUN_ID-" --json "$WORK/verify.json" \
   > "$WORK/verify.txt" 2>&1
 rc=$?
 echo "# verify: $(json_get "$WORK/verify.json" acknowledged) events acknowledged, $(json_get "$WORK/verify.json" acknowledged_found) found"
-check "every event kelpie-load saw acknowledged is in a spool (rc=$rc: $(tr '\n' ' ' < "$WORK/verify.txt" | cut -c1-200))" [ "$rc" -eq 0 ]
+check "every event kelpie-load saw acknowledged is in $STORE (rc=$rc: $(tr '\n' ' ' < "$WORK/verify.txt" | cut -c1-200))" [ "$rc" -eq 0 ]
 timeout 60 "$LOAD" verify --acked "$WORK/keepalive-acked.txt" "${spools[@]}" --run-prefix ka- > "$WORK/verify-ka.txt" 2>&1
 rc=$?
-timeout 60 "$LOAD" verify --acked "$WORK/fresh-acked.txt" "${spools[@]}" --run-prefix fresh- > "$WORK/verify-fresh.txt" 2>&1
-rc=$?
-check "every event sent on the scale-up's fresh connections is in a spool (rc=$rc)" [ "$rc" -eq 0 ]
-check "every event the keep-alive client saw acknowledged is in a spool (rc=$rc: $(head -1 "$WORK/verify-ka.txt"))" [ "$rc" -eq 0 ]
+check "every event the keep-alive client saw acknowledged is in $STORE (rc=$rc: $(head -1 "$WORK/verify-ka.txt"))" [ "$rc" -eq 0 ]
+if [ "$SINK" = spool ]; then
+  timeout 60 "$LOAD" verify --acked "$WORK/fresh-acked.txt" "${spools[@]}" --run-prefix fresh- > "$WORK/verify-fresh.txt" 2>&1
+  rc=$?
+  check "every event sent on the scale-up's fresh connections is in $STORE (rc=$rc)" [ "$rc" -eq 0 ]
+fi
 echo "# SIGTERM → HAProxy DOWN (s): ${DOWN_TIMES[*]}"
 [ "$FAILED" -eq 0 ] || { echo "# logs kept in $WORK"; KEEP_WORK=1; }
 finish

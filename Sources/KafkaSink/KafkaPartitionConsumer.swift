@@ -57,9 +57,14 @@ public final class KafkaPartitionConsumer: @unchecked Sendable {  // one user th
 
     /// Reads `partitions` of `topic` from their first offset (replaces any earlier assignment).
     public func assign(topic: String, partitions: [Int32]) throws(KafkaError) {
+        try assign(partitions.map { (topic, $0) })
+    }
+
+    /// Reads every (topic, partition) from its first offset (replaces any earlier assignment).
+    public func assign(_ partitions: [(topic: String, partition: Int32)]) throws(KafkaError) {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        for partition in partitions {
+        for (topic, partition) in partitions {
             rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
         }
         let code = rd_kafka_assign(handle, list)

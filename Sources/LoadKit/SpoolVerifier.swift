@@ -1,7 +1,7 @@
 import Glibc
 
 /// Reads a spool directory (`*.jsonl` segment files, recursively) or any JSON-lines file, collects every
-/// `kelpie_load_id` value, and compares them with the acknowledged ids.
+/// `kelpie_load_id` value, and compares them with the acknowledged ids (``IDTally``).
 public enum SpoolVerifier {
     public static let spoolFileSuffixes = [".jsonl", ".ndjson"]
 
@@ -17,36 +17,15 @@ public enum SpoolVerifier {
                 files.append(source)
             }
         }
-        var seen: [String: Int] = [:]
+        var tally = IDTally(runPrefix: runPrefix)
         for file in files {
             report.filesScanned += 1
             try FileIO.forEachLine(in: file) { line in
                 report.linesScanned += 1
-                forEachID(in: line) { id in
-                    if let runPrefix, !id.hasPrefix(runPrefix) { return }
-                    seen[id, default: 0] += 1
-                }
+                tally.scan(line)
             }
         }
-        let ackedSet = Set(acknowledged)
-        report.acknowledged = ackedSet.count
-        // Only the (usually few) missing and duplicated ids are sorted, for stable samples: sorting every id
-        // dominated the run time on large spools.
-        var missing: [String] = []
-        for id in ackedSet where seen[id] == nil { missing.append(id) }
-        report.missingCount = missing.count
-        report.missingSample = Array(missing.sorted().prefix(VerifyReport.sampleLimit))
-        report.acknowledgedFound = report.acknowledged - report.missingCount
-        var duplicated: [String] = []
-        for (id, count) in seen {
-            if count > 1 {
-                duplicated.append(id)
-                report.duplicateCopies += count - 1
-            }
-            if !ackedSet.contains(id) { report.unacknowledgedPresent += 1 }
-        }
-        report.duplicatedIDs = duplicated.count
-        report.duplicateSample = Array(duplicated.sorted().prefix(VerifyReport.sampleLimit))
+        tally.compare(acknowledged: Set(acknowledged), into: &report)
         return report
     }
 

@@ -1,8 +1,12 @@
-/// What `verify` found: acknowledged events missing from the spool, and events present more than once.
+/// What `verify` found: acknowledged events missing from the spool or the Kafka topics, and events present
+/// more than once.
 public struct VerifyReport: Sendable, Equatable {
     public static let sampleLimit = 20
 
     public var filesScanned = 0
+    /// Kafka topics read (with `filesScanned` 0).
+    public var topicsScanned = 0
+    /// Spool lines, or Kafka records (one record may hold several events with `--kafka-batch-events`).
     public var linesScanned = 0
     public var acknowledged = 0
     /// Acknowledged ids found at least once.
@@ -21,7 +25,9 @@ public struct VerifyReport: Sendable, Equatable {
     public var passed: Bool { missingCount == 0 }
 
     public var text: String {
-        var out = "verify: scanned \(filesScanned) file(s), \(linesScanned) lines\n"
+        var out = topicsScanned > 0
+            ? "verify: read \(topicsScanned) Kafka topic(s), \(linesScanned) records\n"
+            : "verify: scanned \(filesScanned) file(s), \(linesScanned) lines\n"
         out += "  acknowledged \(acknowledged), found \(acknowledgedFound), missing \(missingCount)\n"
         out += "  duplicated ids \(duplicatedIDs) (extra copies \(duplicateCopies)), present but unacknowledged \(unacknowledgedPresent)\n"
         if !missingSample.isEmpty { out += "  missing (first \(missingSample.count)): \(missingSample.joined(separator: " "))\n" }
@@ -32,7 +38,7 @@ public struct VerifyReport: Sendable, Equatable {
 
     public var json: String {
         ResultFormatter.object([
-            ("files_scanned", String(filesScanned)), ("lines_scanned", String(linesScanned)),
+            ("files_scanned", String(filesScanned)), ("topics_scanned", String(topicsScanned)), ("lines_scanned", String(linesScanned)),
             ("acknowledged", String(acknowledged)), ("acknowledged_found", String(acknowledgedFound)),
             ("missing", String(missingCount)),
             ("missing_sample", "[" + missingSample.map(ResultFormatter.quote).joined(separator: ",") + "]"),

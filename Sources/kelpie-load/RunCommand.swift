@@ -79,6 +79,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "With --verify and --spool: wait this long before reading the spool (sink flush).")
     var verifyDelay: String = "0s"
 
+    @OptionGroup(title: "With --verify: check against Kafka instead of a spool")
+    var kafka: KafkaVerifyOptions
+
     @Option(help: "Progress display: auto (one updating line on a TTY, periodic lines otherwise), line, plain or none.")
     var progress: ProgressMode = .auto
 
@@ -131,9 +134,10 @@ struct RunCommand: ParsableCommand {
             print("verify: run id \(run), \(ledger.sequences.count) acknowledged events written to \(ackedPath)")
             extra.append(("verify_run_id", ResultFormatter.quote(run)))
             extra.append(("acked_file", ResultFormatter.quote(ackedPath)))
-            if !spool.isEmpty {
+            if !spool.isEmpty || kafka.kafkaBrokers != nil {
                 MonotonicClock.sleep(nanos: try LoadPlan.parseDuration(verifyDelay))
-                let report = try SpoolVerifier.verify(acknowledged: ledger.ids, sources: spool, runPrefix: run + "-")
+                let report = try kafka.verify(acknowledged: ledger.ids, datasets: datasetNames, runPrefix: run + "-")
+                    ?? SpoolVerifier.verify(acknowledged: ledger.ids, sources: spool, runPrefix: run + "-")
                 print(report.text, terminator: "")
                 extra.append(("verify", report.json))
                 verifyPassed = report.passed

@@ -4,14 +4,22 @@ import LoadKit
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Report acknowledged events missing from a spool, and duplicates. Exit 2 when any is missing."
+        abstract: "Report acknowledged events missing from a spool or Kafka topics, and duplicates. Exit 2 when any is missing."
     )
 
     @Option(help: "File of acknowledged ids, one per line (written by `run --verify`).")
     var acked: String
 
     @Option(help: "Spool directory (*.jsonl segments, searched recursively) or a JSON-lines file; repeatable.")
-    var spool: [String]
+    var spool: [String] = []
+
+    @OptionGroup var kafka: KafkaVerifyOptions
+
+    @Option(help: "Kafka topic templates with {dataset}: the run's dataset name (with --datasets: the prefix).")
+    var dataset: String = "kelpie-load"
+
+    @Option(help: "Kafka topic templates with {dataset}: the run's --datasets count.")
+    var datasets: Int = 1
 
     @Option(help: "Only count ids starting with this prefix (e.g. the run id followed by '-').")
     var runPrefix: String?
@@ -24,8 +32,13 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         do {
+            guard spool.isEmpty != (kafka.kafkaBrokers == nil) else {
+                throw LoadError.invalidArgument("give either --spool or --kafka-brokers")
+            }
             let ids = try AckLedger.readIDs(from: acked)
-            let report = try SpoolVerifier.verify(acknowledged: ids, sources: spool, runPrefix: runPrefix)
+            let report = try kafka.verify(
+                acknowledged: ids, datasets: PayloadConfiguration.names(prefix: dataset, count: datasets), runPrefix: runPrefix)
+                ?? SpoolVerifier.verify(acknowledged: ids, sources: spool, runPrefix: runPrefix)
             print(report.text, terminator: "")
             if let json { try FileIO.write(report.json + "\n", to: json) }
             if !report.passed || (failOnDuplicates && report.duplicatedIDs > 0) {

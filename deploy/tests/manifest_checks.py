@@ -290,8 +290,17 @@ def cmd_consistency(rendered):
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     retention = int(config.get("KELPIE_RETENTION_MAX_BYTES", "0"))
     check(retention > 0, "KELPIE_RETENTION_MAX_BYTES must be set")
+    # A remote sink with --ack delivered (or memory) keeps no WAL: the data dir only holds dead letters,
+    # so its volume need not hold the retention. The spool sink, or --ack durable, writes the WAL there.
+    sink = config.get("KELPIE_SINK", "spool")
+    ack = config.get("KELPIE_ACK", "durable")
+    stateless = sink != "spool" and ack != "durable"
+    if sink == "kafka":
+        check(config.get("KELPIE_KAFKA_BROKERS"), "KELPIE_SINK=kafka needs KELPIE_KAFKA_BROKERS in a ConfigMap")
     wal = volumes.get(mounts.get(data_dir))
-    if wal and "emptyDir" in wal:
+    if stateless and wal and "emptyDir" in wal:
+        check(wal["emptyDir"].get("sizeLimit"), "the data dir's emptyDir (dead letters) needs a sizeLimit")
+    elif wal and "emptyDir" in wal:
         limit = wal["emptyDir"].get("sizeLimit")
         check(limit and quantity_bytes(limit) > retention, f"WAL emptyDir sizeLimit {limit} must exceed retention {retention}")
     elif wal and "ephemeral" in wal:
@@ -344,7 +353,8 @@ def cmd_consistency(rendered):
         for problem in problems:
             print(f"FAIL: {problem}", file=sys.stderr)
         sys.exit(1)
-    print(f"consistent: port {container_port}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, WAL {retention} B retention")
+    store = f"sink {sink}, ack {ack}, no WAL" if stateless else f"WAL {retention} B retention"
+    print(f"consistent: port {container_port}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, {store}")
 
 
 def cmd_probes(rendered):
