@@ -97,7 +97,9 @@ code=$(curl_info -k --tlsv1.2 --tls-max 1.2 "$URL/healthz")
 check "curl --tlsv1.2 --tls-max 1.2 -k: 200 over TLSv1.2" bash -c "[ '$code' = 200 ] && grep -q 'SSL connection using TLSv1.2 / ECDHE' '$WORK/curl.err'"
 code=$(curl_info -k --tlsv1.3 "$URL/healthz")
 check "curl --tlsv1.3 -k: 200 over TLSv1.3" bash -c "[ '$code' = 200 ] && grep -q 'SSL connection using TLSv1.3' '$WORK/curl.err'"
-check "curl offering h2 and http/1.1 gets ALPN http/1.1" grep -Eq 'ALPN: server accepted (to use )?http/1.1' "$WORK/curl.err"
+check "curl offering h2 and http/1.1 gets ALPN h2 (HTTP/2 over TLS)" grep -Eq 'ALPN: server accepted (to use )?h2' "$WORK/curl.err"
+code=$(curl_info -k --http1.1 "$URL/healthz")
+check "curl --http1.1 (offering only http/1.1): 200 with ALPN http/1.1" bash -c "[ '$code' = 200 ] && grep -Eq 'ALPN: server accepted (to use )?http/1.1' '$WORK/curl.err'"
 code=$(curl_info --cacert ca.pem -H "X-Honeycomb-Team: $KEY" -H 'Content-Type: application/json' \
   --data '[{"data":{"over":"tls"}}]' "$URL/1/batch/tls-curl")
 check "curl --cacert (verified chain and name): batch answered 200 $(cat "$WORK/body")" \
@@ -120,10 +122,12 @@ check "s_client -tls1_1 is refused (rc=$rc: ${refusal:-no refusal seen})" test "
 s_client -tls1_2
 check "s_client -tls1_2 connects with an ECDHE AEAD cipher" grep -Eq 'Cipher is ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)' "$WORK/s.out"
 s_client -tls1_3 -alpn h2,http/1.1
-check "s_client -tls1_3 -alpn h2,http/1.1: TLSv1.3 and ALPN http/1.1" \
-  bash -c "grep -q 'New, TLSv1.3' '$WORK/s.out' && grep -q 'ALPN protocol: http/1.1' '$WORK/s.out'"
-s_client -tls1_3 -alpn h2
-check "s_client -alpn h2 only: refused with no_application_protocol" grep -q 'no application protocol' "$WORK/s.out"
+check "s_client -tls1_3 -alpn h2,http/1.1: TLSv1.3 and ALPN h2" \
+  bash -c "grep -q 'New, TLSv1.3' '$WORK/s.out' && grep -q 'ALPN protocol: h2' '$WORK/s.out'"
+s_client -tls1_3 -alpn http/1.1
+check "s_client -alpn http/1.1: ALPN http/1.1" grep -q 'ALPN protocol: http/1.1' "$WORK/s.out"
+s_client -tls1_3 -alpn spdy/3
+check "s_client -alpn spdy/3 only: refused with no_application_protocol" grep -q 'no application protocol' "$WORK/s.out"
 for version in tls1_2 tls1_3; do
   request='GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
   printf "$request" | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -"$version" -sess_out "$WORK/$version.sess" -ign_eof > "$WORK/s1.out" 2>&1

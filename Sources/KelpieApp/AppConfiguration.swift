@@ -68,7 +68,11 @@ public struct AppConfiguration: Sendable {
     /// The TLS settings, when both files are given.
     public var tlsConfiguration: TLSConfiguration? {
         guard let certificate = tlsCertificatePath, let key = tlsPrivateKeyPath else { return nil }
-        return TLSConfiguration(certificateChainPath: certificate, privateKeyPath: key, handshakeTimeout: tlsHandshakeTimeout)
+        // h2 first: HTTP/2 (OTLP/gRPC) and HTTP/1.1 share the port, and the server sniffs the preface.
+        return TLSConfiguration(
+            certificateChainPath: certificate, privateKeyPath: key, handshakeTimeout: tlsHandshakeTimeout,
+            applicationProtocols: ["h2", "http/1.1"]
+        )
     }
 
     func serverConfiguration(tls: TLSContext?) -> ServerConfiguration {

@@ -138,9 +138,9 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
         for reason in Self.http2FailureReasons { _ = http2ConnectionErrors(reason) }
-        // Every combination the server can negotiate (TLS 1.2/1.3, ALPN http/1.1 or none, resumed or not).
+        // Every combination the server can negotiate (TLS 1.2/1.3, ALPN h2, http/1.1 or none, resumed or not).
         for version in ["TLSv1.2", "TLSv1.3"] {
-            for alpn in ["http/1.1", "none"] {
+            for alpn in ["h2", "http/1.1", "none"] {
                 for resumed in [false, true] { _ = tlsSessionCounter(TLSSessionKey(version: version, alpn: alpn, resumed: resumed)) }
             }
         }
