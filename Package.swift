@@ -112,7 +112,11 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport", swiftSettings: strict),
+        // TestSupport holds librdkafka's mock cluster for the Kafka tests of several targets.
+        .target(
+            name: "TestSupport", dependencies: ["CRdKafka"], path: "Tests/TestSupport", swiftSettings: strict,
+            linkerSettings: rdkafkaLinkerSettings
+        ),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"], swiftSettings: strict),
@@ -123,7 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "Pipeline", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(

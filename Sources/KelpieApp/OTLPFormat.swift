@@ -2,6 +2,7 @@ import EventModel
 import HTTP1
 import HTTPServer
 import Ingest
+import Pipeline
 
 /// OTLP/HTTP as an ``IngestFormat``: one signal (traces, logs or metrics) in protobuf or JSON, mapped to flat
 /// Honeycomb events as Honeycomb does (docs/otlp.md). Answers come in the request's encoding: an empty
@@ -68,11 +69,18 @@ struct OTLPFormat: IngestFormat {
 
     func metricsLabel(_ encoding: OTLPEncoding) -> String { "otlp_\(signal.rawValue)" }
 
-    func success(_ decoded: OTLPDecodeResult, _ encoding: OTLPEncoding) -> HTTPResponse {
-        HTTPResponse(
+    func success(_ decoded: OTLPDecodeResult, _ encoding: OTLPEncoding, sinkRejected: [SinkRejection]) -> HTTPResponse {
+        var message = decoded.rejectionMessage
+        if !sinkRejected.isEmpty {
+            // One event per span, log record or data point, so the events count as rejected items.
+            let reasons = Set(sinkRejected.map(\.reason)).sorted().joined(separator: ", ")
+            let sinkMessage = "\(sinkRejected.count) could not be delivered (\(reasons)) and were set aside as dead letters"
+            message = message.map { "\($0); \(sinkMessage)" } ?? sinkMessage
+        }
+        return HTTPResponse(
             status: .ok, headers: [("Content-Type", OTLPResponseEncoder.contentType(encoding))],
             body: OTLPResponseEncoder.success(
-                signal: signal, encoding: encoding, rejected: decoded.rejectedItems, message: decoded.rejectionMessage
+                signal: signal, encoding: encoding, rejected: decoded.rejectedItems + sinkRejected.count, message: message
             )
         )
     }
