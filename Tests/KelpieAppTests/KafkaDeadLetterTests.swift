@@ -96,4 +96,48 @@ struct KafkaDeadLetterTests {
         #expect(Self.deadLetters(server).count == 2, "dead letters are never retried")
         await server.stop()
     }
+
+    /// ack=delivered answers after Kafka's verdict, so a dead-lettered event is answered as an error in its
+    /// position (Honeycomb batch), as a 400 (`/1/events`), or in OTLP's partial_success, instead of 202.
+    @Test func deliveredAnswersDeadLetteredEventsAsPerEventErrors() async throws {
+        let mock = MockCluster()
+        mock.createTopic("events", partitions: 1)
+        let server = try Self.makeServer(mock, ack: .delivered, topic: "events", properties: ["message.max.bytes=2000"])
+        defer { server.dataDirectory.remove() }
+        let pad = String(repeating: "x", count: 5000)
+        let big = #"{"data":{"n":1,"pad":"\#(pad)"}}"#
+
+        let batch = try Self.post(server, dataset: "big", [#"{"data":{"n":0}}"#, #"{"data":"not an object"}"#, big, #"{"data":{"n":3}}"#])
+        #expect(batch.status == 200)
+        let statuses = try #require(try JSONSerialization.jsonObject(with: Data(batch.body.utf8)) as? [[String: Any]])
+        #expect(statuses.map { $0["status"] as? Int } == [202, 400, 400, 202])
+        let error = try #require(statuses[2]["error"] as? String)
+        #expect(error.contains("record_too_large"), "\(error)")
+
+        let single = try server.client().roundTrip(
+            "POST", "/1/events/big", headers: [TestServer.authHeader], body: Array(#"{"n":4,"pad":"\#(pad)"}"#.utf8)
+        )
+        #expect(single.status == 400)
+        #expect(single.bodyText.contains("record_too_large"), "\(single.bodyText)")
+
+        let span = { (id: String, attribute: String) in
+            #"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"\#(id)","name":"op","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000000000100","attributes":[{"key":"pad","value":{"stringValue":"\#(attribute)"}}]}"#
+        }
+        let otlp = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"spans":["# + span("eee19b7ec3c1b174", "small") + "," + span("eee19b7ec3c1b175", pad) + "]}]}]}"
+        let traces = try server.client().roundTrip(
+            "POST", "/v1/traces", headers: [TestServer.authHeader, ("Content-Type", "application/json")], body: Array(otlp.utf8)
+        )
+        #expect(traces.status == 200)
+        let partial = try #require(try JSONSerialization.jsonObject(with: Data(traces.body)) as? [String: Any])
+        let success = try #require(partial["partialSuccess"] as? [String: Any], "\(traces.bodyText)")
+        #expect(success["rejectedSpans"] as? String == "1")
+        #expect((success["errorMessage"] as? String)?.contains("record_too_large") == true, "\(traces.bodyText)")
+
+        let topic = KafkaTopic(bootstrapServers: mock.bootstrapServers, name: "events")
+        #expect(topic.records(atLeast: 3).count == 3, "the small events of the batch and the small span")
+        #expect(Self.deadLetters(server).count == 3)
+        let page = Self.metrics(server)
+        #expect(KafkaTopic.metric(#"kelpie_sink_dead_lettered_events_total{sink="kafka"}"#, in: page) == 3)
+        await server.stop()
+    }
 }
