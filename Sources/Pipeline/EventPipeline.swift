@@ -341,8 +341,12 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
         case .direct(let dispatcher, let sink):
             let once = CompletionOnce { _ in then() }
             dispatcher.whenDrained {
-                _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
-                once.complete(.success(.stored))
+                // Off the caller's thread: the last delivery report can run this on the sink's own callback
+                // thread (librdkafka's poll loop), which a blocking flush would wait on for ever.
+                DispatchQueue.global().async {
+                    _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
+                    once.complete(.success(.stored))
+                }
             }
             let remaining = DispatchTimeInterval.nanoseconds(
                 Int(clamping: max(deadline - ContinuousClock.now, .zero).wholeNanoseconds)

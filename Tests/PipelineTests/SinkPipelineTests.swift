@@ -124,6 +124,24 @@ import Testing
         stopAndWait(pipeline)
     }
 
+    /// Regression: stopping with a block in flight hung for ever when the sink reported it on its own callback
+    /// thread and its flush waited for that thread (as KafkaPipelineSink does on librdkafka's poll loop).
+    @Test(arguments: [AckMode.delivered, .memory])
+    func stopDoesNotFlushOnTheSinksCallbackThread(ack: AckMode) throws {
+        let directory = TemporaryDirectory()
+        let sink = CallbackThreadSink()
+        let pipeline = try makePipeline(directory, ackMode: ack, sink: sink)
+        let log = CompletionLog()
+        #expect(pipeline.submit(taggedBatch(1), completion: log.completion(1)) == .accepted)
+        #expect(waitUntil { sink.heldBlocks == 1 })
+        let stopped = DispatchSemaphore(value: 0)
+        pipeline.stop(deadline: .now + .seconds(30)) { stopped.signal() }
+        sink.releaseHeld()
+        #expect(stopped.wait(timeout: .now() + .seconds(10)) == .success, "stop hung")
+        #expect(log.waitForCount(1))
+        #expect(log.result(1).succeeded)
+    }
+
     /// ack=delivered: the completion names the rejected events, indexed across the submission's batches, so
     /// the answer can report them per event.
     @Test func deliveredAckReportsTheRejectedEventsOfTheSubmission() throws {
