@@ -36,6 +36,24 @@ struct KafkaOutageTests {
         for broker in 1...brokers { if up { mock.setUp(broker) } else { mock.setDown(broker) } }
     }
 
+    /// Brings the cluster back under the same load until requests are accepted again, then waits until every
+    /// acknowledged event is in the topic; returns them and the event numbers found there.
+    static func recover(_ mock: MockCluster, load: SteadyLoad, topic: KafkaTopic) async -> (acknowledged: Set<Int>, found: [Int]) {
+        setCluster(mock, up: true)
+        #expect(load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(60)), "\(load.statuses)")
+        for _ in 0..<5 { load.sendBatch() }
+        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "no other answer than 200 or 503: \(load.statuses)")
+        let acknowledged = Set(load.acknowledged)
+        var found: [Int] = []
+        _ = await waitUntil(timeout: .seconds(60)) {
+            found = SteadyLoad.numbers(in: topic.records(atLeast: acknowledged.count).map(\.value))
+            return acknowledged.isSubset(of: Set(found))
+        }
+        let missing = acknowledged.subtracting(found)
+        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged events missing from the topic")
+        return (acknowledged, found)
+    }
+
     static func metrics(_ server: TestServer) -> String {
         (try? server.client().roundTrip("GET", "/metrics").bodyText) ?? ""
     }
@@ -63,20 +81,7 @@ struct KafkaOutageTests {
         let refused = load.answers.filter { $0.status == 503 }
         #expect(!refused.isEmpty && refused.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
 
-        Self.setCluster(mock, up: true)
-        // Steady load goes on: once the backlog drains, requests are accepted again.
-        #expect(load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(60)), "\(load.statuses)")
-        for _ in 0..<5 { load.sendBatch() }
-        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "no other answer than 200 or 503: \(load.statuses)")
-
-        let acknowledged = Set(load.acknowledged)
-        var found: [Int] = []
-        _ = await waitUntil(timeout: .seconds(60)) {
-            found = SteadyLoad.numbers(in: topic.records(atLeast: acknowledged.count).map(\.value))
-            return acknowledged.isSubset(of: Set(found))
-        }
-        let missing = acknowledged.subtracting(found)
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged events missing from the topic")
+        let (acknowledged, found) = await Self.recover(mock, load: load, topic: topic)
         let duplicates = found.count - Set(found).count
         let page = Self.metrics(server)
         let redelivered = KafkaTopic.metric("kelpie_sink_redelivered_events_total", in: page)
@@ -108,19 +113,7 @@ struct KafkaOutageTests {
         #expect(refused, "statuses while down: \(load.statuses)")
         #expect(load.answers.filter { $0.status == 503 }.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
 
-        Self.setCluster(mock, up: true)
-        #expect(load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(60)), "\(load.statuses)")
-        for _ in 0..<5 { load.sendBatch() }
-        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "no other answer than 200 or 503: \(load.statuses)")
-
-        let acknowledged = Set(load.acknowledged)
-        var found: [Int] = []
-        _ = await waitUntil(timeout: .seconds(60)) {
-            found = SteadyLoad.numbers(in: topic.records(atLeast: acknowledged.count).map(\.value))
-            return acknowledged.isSubset(of: Set(found))
-        }
-        let missing = acknowledged.subtracting(found)
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) 200'd events missing from the topic")
+        let (acknowledged, found) = await Self.recover(mock, load: load, topic: topic)
         print("delivered outage: sent \(load.nextNumber), acknowledged \(acknowledged.count), in topic \(found.count), statuses \(load.statuses)")
         await server.stop()
     }
