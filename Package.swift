@@ -134,10 +134,11 @@ let package = Package(
         ),
 
         // MARK: tests (Swift Testing), one target per library
+        // TestSupport holds librdkafka's mock cluster for the Kafka tests of several targets.
         .target(
             name: "TestSupport",
-            dependencies: ["CSSL", "CSSLShim", "CNGHTTP2", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
-            path: "Tests/TestSupport", swiftSettings: strict
+            dependencies: ["CSSL", "CSSLShim", "CNGHTTP2", "CRdKafka", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport", swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings
         ),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DispatchSocketsTests", dependencies: ["DispatchSockets", "Locking", "TestSupport", "CSSL"], swiftSettings: strict),
@@ -156,7 +157,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Pipeline", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(

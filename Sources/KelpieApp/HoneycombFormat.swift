@@ -2,6 +2,7 @@ import EventModel
 import HTTP1
 import HTTPServer
 import Ingest
+import Pipeline
 
 /// The Honeycomb Events API as an ``IngestFormat``: `/1/batch/{dataset}` (a JSON or msgpack array, answered
 /// with per-event statuses in the same encoding) and `/1/events/{dataset}` (one JSON event, answered 200).
@@ -100,17 +101,41 @@ struct HoneycombFormat: IngestFormat {
         request.msgpack ? "msgpack" : "json"
     }
 
-    func success(_ decoded: Decoded, _ request: Request) -> HTTPResponse {
+    func success(_ decoded: Decoded, _ request: Request, sinkRejected: [SinkRejection]) -> HTTPResponse {
         switch decoded {
         case .batch(let decodedRequest):
-            request.msgpack
+            let statuses = Self.statuses(decodedRequest.statuses, sinkRejected: sinkRejected)
+            return request.msgpack
                 ? HTTPResponse(
                     status: .ok, headers: [("Content-Type", "application/msgpack")],
-                    body: BatchResponseEncoder.msgpack(decodedRequest.statuses))
-                : .json(.ok, BatchResponseEncoder.json(decodedRequest.statuses))
+                    body: BatchResponseEncoder.msgpack(statuses))
+                : .json(.ok, BatchResponseEncoder.json(statuses))
         case .single:
-            HTTPResponse(status: .ok)
+            guard let rejection = sinkRejected.first else { return HTTPResponse(status: .ok) }
+            return .jsonError(.badRequest, Self.sinkRejectionMessage(rejection.reason))
         }
+    }
+
+    /// The batch's statuses with the sink's rejections in place: the batch's events are its accepted
+    /// entries in order, so the n-th `.accepted` entry is event n.
+    static func statuses(_ statuses: [EventStatus], sinkRejected: [SinkRejection]) -> [EventStatus] {
+        guard !sinkRejected.isEmpty else { return statuses }
+        var reasons: [Int: String] = [:]
+        for rejection in sinkRejected { reasons[rejection.eventIndex] = rejection.reason }
+        var result = statuses
+        var eventIndex = 0
+        for position in result.indices where result[position] == .accepted {
+            if let reason = reasons[eventIndex] {
+                result[position] = .rejected(status: 400, message: sinkRejectionMessage(reason))
+            }
+            eventIndex += 1
+        }
+        return result
+    }
+
+    /// What a client reads for an event the sink can never deliver (the reason is the dead-letter cause).
+    static func sinkRejectionMessage(_ reason: String) -> String {
+        "event could not be delivered (\(reason)); it was set aside as a dead letter"
     }
 
     func refusal(_ refusal: AdmissionRefusal, for request: Request?) -> HTTPResponse {

@@ -48,7 +48,7 @@ final class IngestAdmission: Sendable {
             let rejected = format.rejectedEvents(of: decoded)
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
             let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
-            guard !batches.isEmpty else { return .now(format.success(decoded, authorized)) }
+            guard !batches.isEmpty else { return .now(format.success(decoded, authorized, sinkRejected: [])) }
             return submit(batches, decoded, authorized, format)
         } catch {
             return .now(refuse(error, format, screened))
@@ -107,13 +107,19 @@ final class IngestAdmission: Sendable {
         let metrics = self.metrics
         let admission = pipeline.submit(batches) { result in
             switch result {
-            case .success:
+            case .success(let receipt):
                 pending.complete {
                     let label = format.metricsLabel(request)
+                    // Events the sink rejected (ack=delivered) are answered as errors, not counted accepted.
+                    let rejectedIndices = Set(receipt.rejected.map(\.eventIndex))
+                    var first = 0
                     for batch in batches {
-                        metrics.recordAccepted(events: batch.events.count, format: label, dataset: batch.dataset)
+                        let range = first..<first + batch.events.count
+                        first = range.upperBound
+                        let rejected = rejectedIndices.isEmpty ? 0 : rejectedIndices.count { range.contains($0) }
+                        metrics.recordAccepted(events: batch.events.count - rejected, format: label, dataset: batch.dataset)
                     }
-                    return format.success(decoded, request)
+                    return format.success(decoded, request, sinkRejected: receipt.rejected)
                 }
             case .failure:
                 pending.complete {

@@ -1,6 +1,7 @@
 import EventModel
 import HTTPServer
 import Ingest
+import Pipeline
 
 /// One ingest wire format as ``IngestAdmission`` drives it: its checks, its decoder and its answers. The
 /// steps around them (authenticate, preview admission, decode content, submit, answer) are shared, so a new
@@ -36,8 +37,10 @@ protocol IngestFormat: Sendable {
     /// The `format` label of `kelpie_events_accepted_total`.
     func metricsLabel(_ request: Request) -> String
 
-    /// The answer once the batches are stored (or at once when there was nothing to store).
-    func success(_ decoded: Decoded, _ request: Request) -> HTTPResponse
+    /// The answer once the batches are stored (or at once when there was nothing to store). `sinkRejected`
+    /// (ack=delivered only) are events the sink can never deliver, indexed across `batches(of:)` in order:
+    /// the answer reports them as per-event errors.
+    func success(_ decoded: Decoded, _ request: Request, sinkRejected: [SinkRejection]) -> HTTPResponse
 
     /// The answer to a refusal; `request` is nil when screening itself refused.
     func refusal(_ refusal: AdmissionRefusal, for request: Request?) -> HTTPResponse

@@ -2,6 +2,7 @@ import EventModel
 import HTTP1
 import HTTPServer
 import Ingest
+import Pipeline
 
 /// OTLP/HTTP as an ``IngestFormat``: one signal (traces, logs or metrics) in protobuf or JSON, mapped to flat
 /// Honeycomb events as Honeycomb does (docs/otlp.md). Answers come in the request's encoding: an empty
@@ -60,11 +61,12 @@ struct OTLPFormat: OTLPSignalFormat {
         return result
     }
 
-    func success(_ decoded: OTLPDecodeResult, _ encoding: OTLPEncoding) -> HTTPResponse {
-        HTTPResponse(
+    func success(_ decoded: OTLPDecodeResult, _ encoding: OTLPEncoding, sinkRejected: [SinkRejection]) -> HTTPResponse {
+        let partial = partialSuccess(decoded, sinkRejected: sinkRejected)
+        return HTTPResponse(
             status: .ok, headers: [("Content-Type", OTLPResponseEncoder.contentType(encoding))],
             body: OTLPResponseEncoder.success(
-                signal: signal, encoding: encoding, rejected: decoded.rejectedItems, message: decoded.rejectionMessage
+                signal: signal, encoding: encoding, rejected: partial.rejected, message: partial.message
             )
         )
     }

@@ -3,6 +3,7 @@ import GRPC
 import HTTP1
 import HTTPServer
 import Ingest
+import Pipeline
 
 /// OTLP/gRPC as an ``IngestFormat``: the unary `Export` method of one signal's collector service. The
 /// request is one length-prefixed protobuf message (compressed per `grpc-encoding`); the OTLP decoder and
@@ -95,9 +96,10 @@ struct OTLPGRPCFormat: OTLPSignalFormat {
         }
     }
 
-    func success(_ decoded: OTLPDecodeResult, _ export: Export) -> HTTPResponse {
+    func success(_ decoded: OTLPDecodeResult, _ export: Export, sinkRejected: [SinkRejection]) -> HTTPResponse {
+        let partial = partialSuccess(decoded, sinkRejected: sinkRejected)
         let reply = OTLPResponseEncoder.success(
-            signal: signal, encoding: .protobuf, rejected: decoded.rejectedItems, message: decoded.rejectionMessage
+            signal: signal, encoding: .protobuf, rejected: partial.rejected, message: partial.message
         )
         return HTTPResponse(
             status: .ok,

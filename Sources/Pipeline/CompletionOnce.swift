@@ -11,7 +11,7 @@ final class CompletionOnce: Sendable {
 
     /// Runs the completion with `result` if nobody has yet; returns whether this call ran it.
     @discardableResult
-    func complete(_ result: Result<Void, PipelineError>) -> Bool {
+    func complete(_ result: Result<SubmissionReceipt, PipelineError>) -> Bool {
         guard let completion = self.completion.withLock({ $0.take() }) else { return false }
         completion(result)
         return true

@@ -13,7 +13,7 @@ import Dispatch
 /// Call `start()` once and `stop(deadline:completion:)` before dropping the pipeline: the writer queue keeps
 /// the pipeline alive until it has stopped.
 public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` is touched only on `writerQueue`; everything else shared is in `shared` (locked)
-    public typealias Completion = @Sendable (Result<Void, PipelineError>) -> Void
+    public typealias Completion = @Sendable (Result<SubmissionReceipt, PipelineError>) -> Void
 
     /// State shared between submitters, readers of the gauges and the writer loop.
     struct SharedState {
@@ -175,6 +175,8 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
     ///   (`.success`), or with `.failure(.writeFailed)` if writing or syncing failed, or `.failure(.stopped)`
     ///   if the stop deadline passed first.
     /// - ack=memory: synchronously inside `submit`, with `.success`, before `submit` returns `.accepted`.
+    /// - ack=delivered with a remote sink: once the sink has confirmed every event, with the events it
+    ///   rejected for good in the ``SubmissionReceipt``, or with `.failure(.sinkTimeout)`.
     ///
     /// On refusal (`.queueFull`, `.stopped`) `completion` is not called.
     public func submit(_ batch: EventBatch, completion: @escaping Completion) -> AdmissionResult {
@@ -208,7 +210,7 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
         }
         if decision != .accepted { return refuse(decision) }
         if wakeWriter { wakeup.signal() }
-        if !durable { completion(.success(())) }
+        if !durable { completion(.success(.stored)) }
         return .accepted
     }
 
@@ -236,7 +238,7 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
         dispatcher.dispatch(block, bytes: bytes, completion: once) { [self] released in
             shared.withLock { $0.gate.release(bytes: released) }
         }
-        if once == nil { completion(.success(())) }
+        if once == nil { completion(.success(.stored)) }
         return .accepted
     }
 
@@ -339,8 +341,12 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
         case .direct(let dispatcher, let sink):
             let once = CompletionOnce { _ in then() }
             dispatcher.whenDrained {
-                _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
-                once.complete(.success(()))
+                // Off the caller's thread: the last delivery report can run this on the sink's own callback
+                // thread (librdkafka's poll loop), which a blocking flush would wait on for ever.
+                DispatchQueue.global().async {
+                    _ = sink.flush(timeout: max(deadline - ContinuousClock.now, .zero))
+                    once.complete(.success(.stored))
+                }
             }
             let remaining = DispatchTimeInterval.nanoseconds(
                 Int(clamping: max(deadline - ContinuousClock.now, .zero).wholeNanoseconds)
@@ -389,7 +395,7 @@ public final class EventPipeline: @unchecked Sendable {  // unchecked: `writer` 
                     return state.inFlightCompletions
                 }
                 if let completions {
-                    for (completion, result) in zip(completions, results) { completion(result) }
+                    for (completion, result) in zip(completions, results) { completion(result.map { .stored }) }
                 }
             }
             if walAckMode == .memory { writer.syncIfDue() }

@@ -64,7 +64,7 @@ final class SinkDispatcher: Sendable {
             case .delivered(let rejected):
                 finish(block, rejected: rejected, latency: clock.now - started)
                 release(bytes)
-                completion?.complete(.success(()))
+                completion?.complete(.success(SubmissionReceipt(rejected: rejected)))
             case .failed(let reason, let retryAfter):
                 observer.sinkFailed(sink: sink.name, reason: reason)
                 let wait = state.withLock {

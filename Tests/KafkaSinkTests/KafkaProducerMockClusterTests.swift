@@ -1,5 +1,6 @@
 import CRdKafka
 import Testing
+import TestSupport
 @testable import KafkaSink
 
 /// The producer against librdkafka's in-process mock cluster: faults on demand.

@@ -137,7 +137,7 @@ import TestSupport
                     _ = pipeline.submit(taggedBatch(submitter * 100 + sequence)) { _ in done.signal() }
                     done.wait()
                 }
-                finished.completion(submitter)(.success(()))
+                finished.completion(submitter)(.success(.stored))
             }.start()
         }
         #expect(finished.waitForCount(submitters))

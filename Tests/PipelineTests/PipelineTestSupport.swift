@@ -97,10 +97,10 @@ func stopAndWait(_ pipeline: EventPipeline, deadline: Duration = .seconds(10)) {
 
 /// Collects completion results from any thread.
 final class CompletionLog: Sendable {
-    private let results = Mutex<[Int: Result<Void, PipelineError>]>([:])
+    private let results = Mutex<[Int: Result<SubmissionReceipt, PipelineError>]>([:])
     private let extraCalls = Mutex(0)
 
-    func completion(_ tag: Int) -> @Sendable (Result<Void, PipelineError>) -> Void {
+    func completion(_ tag: Int) -> @Sendable (Result<SubmissionReceipt, PipelineError>) -> Void {
         { result in
             let duplicate = self.results.withLock { results in
                 if results[tag] != nil { return true }
@@ -113,8 +113,8 @@ final class CompletionLog: Sendable {
 
     var count: Int { results.withLock { $0.count } }
     var duplicateCalls: Int { extraCalls.withLock { $0 } }
-    func result(_ tag: Int) -> Result<Void, PipelineError>? { results.withLock { $0[tag] } }
-    var all: [Int: Result<Void, PipelineError>] { results.withLock { $0 } }
+    func result(_ tag: Int) -> Result<SubmissionReceipt, PipelineError>? { results.withLock { $0[tag] } }
+    var all: [Int: Result<SubmissionReceipt, PipelineError>] { results.withLock { $0 } }
 
     func waitForCount(_ expected: Int) -> Bool {
         waitUntil { count >= expected }
@@ -331,7 +331,7 @@ func makePipeline(
     return pipeline
 }
 
-extension Optional where Wrapped == Result<Void, PipelineError> {
+extension Optional where Wrapped == Result<SubmissionReceipt, PipelineError> {
     /// The error of a failed completion; nil for success or no completion.
     var failure: PipelineError? {
         if case .some(.failure(let error)) = self { return error }

@@ -124,6 +124,40 @@ import Testing
         stopAndWait(pipeline)
     }
 
+    /// Regression: stopping with a block in flight hung for ever when the sink reported it on its own callback
+    /// thread and its flush waited for that thread (as KafkaPipelineSink does on librdkafka's poll loop).
+    @Test(arguments: [AckMode.delivered, .memory])
+    func stopDoesNotFlushOnTheSinksCallbackThread(ack: AckMode) throws {
+        let directory = TemporaryDirectory()
+        let sink = CallbackThreadSink()
+        let pipeline = try makePipeline(directory, ackMode: ack, sink: sink)
+        let log = CompletionLog()
+        #expect(pipeline.submit(taggedBatch(1), completion: log.completion(1)) == .accepted)
+        #expect(waitUntil { sink.heldBlocks == 1 })
+        let stopped = DispatchSemaphore(value: 0)
+        pipeline.stop(deadline: .now + .seconds(30)) { stopped.signal() }
+        sink.releaseHeld()
+        #expect(stopped.wait(timeout: .now() + .seconds(10)) == .success, "stop hung")
+        #expect(log.waitForCount(1))
+        #expect(log.result(1).succeeded)
+    }
+
+    /// ack=delivered: the completion names the rejected events, indexed across the submission's batches, so
+    /// the answer can report them per event.
+    @Test func deliveredAckReportsTheRejectedEventsOfTheSubmission() throws {
+        let directory = TemporaryDirectory()
+        let sink = ScriptedSink(mode: .reject(marker: "\"batch\":2,", reason: "record_too_large"))
+        let pipeline = try makePipeline(directory, ackMode: .delivered, sink: sink)
+        let log = CompletionLog()
+        #expect(pipeline.submit([taggedBatch(1), taggedBatch(2)], completion: log.completion(1)) == .accepted)
+        #expect(pipeline.submit(taggedBatch(3), completion: log.completion(2)) == .accepted)
+        #expect(log.waitForCount(2))
+        let rejected = (0..<3).map { SinkRejection(eventIndex: 3 + $0, reason: "record_too_large") }
+        #expect(log.result(1) == .success(SubmissionReceipt(rejected: rejected)))
+        #expect(log.result(2) == .success(.stored))
+        stopAndWait(pipeline)
+    }
+
     @Test func durableForwardsFromTheWALInOrderAndDeletesDeliveredSegments() throws {
         let directory = TemporaryDirectory()
         let observer = RecordingObserver()

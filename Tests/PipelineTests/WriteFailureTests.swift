@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 @Suite struct WriteFailureTests {
-    private func submitAndWait(_ pipeline: EventPipeline, _ tag: Int) -> Result<Void, PipelineError>? {
+    private func submitAndWait(_ pipeline: EventPipeline, _ tag: Int) -> Result<SubmissionReceipt, PipelineError>? {
         let log = CompletionLog()
         #expect(pipeline.submit(taggedBatch(tag), completion: log.completion(tag)) == .accepted)
         #expect(log.waitForCount(1))

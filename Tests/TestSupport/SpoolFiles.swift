@@ -3,22 +3,27 @@ import Foundation
 /// Reads every complete line of the spool's `wal-*.jsonl` segments, oldest first, parsed as JSON objects.
 /// Independent of the server's own reader, so tests check the files, not the code that wrote them.
 public func readSpoolEvents(dataDirectory: String) throws -> [[String: Any]] {
+    try readSpoolLines(dataDirectory: dataDirectory).map { line in
+        guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        return object
+    }
+}
+
+/// The spool's complete lines as stored (without the newline), oldest first: the canonical event lines.
+public func readSpoolLines(dataDirectory: String) throws -> [[UInt8]] {
     let names = try FileManager.default.contentsOfDirectory(atPath: dataDirectory)
         .filter { $0.hasPrefix("wal-") && $0.hasSuffix(".jsonl") }
         .sorted()
-    var events: [[String: Any]] = []
+    var lines: [[UInt8]] = []
     for name in names {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(dataDirectory)/\(name)"))
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if data.last != UInt8(ascii: "\n") { lines.removeLast() }  // a torn tail is not an event
-        for line in lines where !line.isEmpty {
-            guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw CocoaError(.coderReadCorrupt)
-            }
-            events.append(object)
-        }
+        var split = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if data.last != UInt8(ascii: "\n") { split.removeLast() }  // a torn tail is not an event
+        lines += split.filter { !$0.isEmpty }.map { Array($0) }
     }
-    return events
+    return lines
 }
 
 /// Parses RFC 3339 timestamps into Unix nanoseconds for comparisons in tests (a separate implementation
