@@ -69,7 +69,9 @@ import Glibc
         let directory = try TemporaryDirectory(prefix: "kelpie-drain")
         defer { directory.remove() }
         let server = try ServerProcess(
-            arguments: ["--data-dir", directory.path, "--drain-delay", "1s", "--shutdown-timeout", "10s"],
+            // A drain delay long enough that a loaded machine still sees readiness turn and the "during"
+            // request arrive inside it (at 1 s it failed under a load average of 20).
+            arguments: ["--data-dir", directory.path, "--drain-delay", "5s", "--shutdown-timeout", "10s"],
             logPath: directory.file("run.log")
         )
         // A request in flight: head and half of the body sent.
@@ -81,7 +83,8 @@ import Glibc
 
         server.signal(SIGTERM)
         var readiness = 200
-        for _ in 0..<100 where readiness == 200 {
+        let readinessDeadline = ContinuousClock.now + .seconds(4)
+        while readiness == 200, ContinuousClock.now < readinessDeadline {
             readiness = try RawHTTPClient(port: server.port).roundTrip("GET", "/readyz").status
             if readiness == 200 { try await Task.sleep(for: .milliseconds(10)) }
         }
@@ -95,7 +98,7 @@ import Glibc
         let finished = try inFlight.readResponse()
         #expect(finished.status == 200)
         #expect(finished.bodyText == #"[{"status":202}]"#)
-        #expect(server.waitForExit(timeoutSeconds: 15) == 0, "log: \(server.log)")
+        #expect(server.waitForExit(timeoutSeconds: 20) == 0, "log: \(server.log)")
         let ids = try readSpoolEvents(dataDirectory: directory.path).compactMap { ($0["data"] as? [String: Any])?["id"] as? String }
         #expect(Set(ids) == ["in-flight", "during"])
     }
