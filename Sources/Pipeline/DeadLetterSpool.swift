@@ -39,21 +39,9 @@ final class DeadLetterSpool: Sendable {
         return lock.withLock { _ -> WALIOError? in
             do throws(WALIOError) {
                 try FileSystemCalls.createDirectories(atPath: directory)
-                var descriptor: Int32
-                repeat {
-                    descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-                } while descriptor < 0 && currentErrno() == EINTR
-                if descriptor < 0 { throw WALIOError.lastError("open", path) }
+                let descriptor = try FileSystemCalls.openForWriting(path, flags: O_CREAT | O_APPEND)
                 defer { FileSystemCalls.closeDescriptor(descriptor) }
-                var written = 0
-                while written < out.count {
-                    let count = out.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, out.count - written) }
-                    if count < 0 {
-                        if currentErrno() == EINTR { continue }
-                        throw WALIOError.lastError("write", path)
-                    }
-                    written += count
-                }
+                try FileSystemCalls.writeAll(descriptor, out, path: path)
                 while fdatasync(descriptor) != 0 {
                     if currentErrno() != EINTR { throw WALIOError.lastError("fdatasync", path) }
                 }

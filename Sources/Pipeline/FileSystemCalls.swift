@@ -83,6 +83,29 @@ enum FileSystemCalls {
         return total
     }
 
+    /// open(2) for writing with `flags` added to O_WRONLY|O_CLOEXEC (created 0644), EINTR retried.
+    static func openForWriting(_ path: String, flags: Int32) throws(WALIOError) -> Int32 {
+        var descriptor: Int32
+        repeat {
+            descriptor = open(path, O_WRONLY | O_CLOEXEC | flags, 0o644)
+        } while descriptor < 0 && currentErrno() == EINTR
+        if descriptor < 0 { throw WALIOError.lastError("open", path) }
+        return descriptor
+    }
+
+    /// write(2) until every byte is written, EINTR retried.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], path: String) throws(WALIOError) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if count < 0 {
+                if currentErrno() == EINTR { continue }
+                throw WALIOError.lastError("write", path)
+            }
+            written += count
+        }
+    }
+
     static func syncDirectory(atPath path: String) throws(WALIOError) {
         let descriptor = try openForReading(path)
         defer { closeDescriptor(descriptor) }

@@ -63,22 +63,9 @@ struct ForwarderCheckpoint: Sendable, Equatable {
     func store(directory: String) throws(WALIOError) {
         let path = directory + "/" + Self.fileName
         let temporary = path + ".tmp"
-        var descriptor: Int32
-        repeat {
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        } while descriptor < 0 && currentErrno() == EINTR
-        if descriptor < 0 { throw WALIOError.lastError("open", temporary) }
+        let descriptor = try FileSystemCalls.openForWriting(temporary, flags: O_CREAT | O_TRUNC)
         defer { FileSystemCalls.closeDescriptor(descriptor) }
-        let bytes = Array(encoded.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            if count < 0 {
-                if currentErrno() == EINTR { continue }
-                throw WALIOError.lastError("write", temporary)
-            }
-            written += count
-        }
+        try FileSystemCalls.writeAll(descriptor, Array(encoded.utf8), path: temporary)
         if rename(temporary, path) != 0 { throw WALIOError.lastError("rename", path) }
     }
 }
