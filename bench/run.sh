@@ -84,7 +84,9 @@ wait_ready() {  # wait_ready PORT PID TIMEOUT_S [SCHEME]
 
 # selected NAME: whether BENCH_CONFIGS names it.
 selected() {
-  local pattern
+  # The patterns are matched, never expanded as file names (an unquoted '*' would glob the repository).
+  local - pattern
+  set -f
   for pattern in $CONFIGS; do
     # shellcheck disable=SC2254
     case "$1" in $pattern) return 0 ;; esac
