@@ -15,10 +15,7 @@ public final class KafkaPipelineSink: Sink {
     public let producer: KafkaProducer
     private let resubmitQueue = DispatchQueue(label: "kelpie.kafka.resubmit")
     /// Consecutive retriable block results, for the backoff; and the broker reachability last seen.
-    private let state = Lock((failures: 0, allBrokersDown: false))
-
-    static let retryBase: Duration = .milliseconds(200)
-    static let retryCap: Duration = .seconds(5)
+    private let state = Lock((backoff: RetryBackoff(base: .milliseconds(200), cap: .seconds(5)), allBrokersDown: false))
 
     public init(producer: KafkaProducer) {
         self.producer = producer
@@ -54,7 +51,7 @@ public final class KafkaPipelineSink: Sink {
                 }
             }
             guard !retry.isEmpty else {
-                state.withLock { $0.failures = 0 }
+                state.withLock { $0.backoff.succeeded() }
                 completion(.delivered(rejected: rejected))
                 return
             }
@@ -63,11 +60,8 @@ public final class KafkaPipelineSink: Sink {
                 completion(.failed(reason: "closing"))
                 return
             }
-            let wait = state.withLock { state -> Duration in
-                let ceiling = min(Self.retryBase * (1 << min(state.failures, 20)), Self.retryCap)
-                state.failures += 1
-                return ceiling * Double.random(in: 0.5...1)
-            }
+            // Half to full jitter: librdkafka has already waited `message.timeout.ms` before this.
+            let wait = state.withLock { $0.backoff.failed(unitRandom: Double.random(in: 0.5...1)) }
             let again = retry.map { events[$0] }
             let againPositions = retry.map { positions[$0] }
             let rejectedSoFar = rejected
