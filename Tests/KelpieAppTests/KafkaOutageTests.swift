@@ -7,14 +7,15 @@ import TestSupport
 /// `--sink kafka` while the whole cluster is down (librdkafka's mock cluster, all brokers down, then up)
 /// under steady load: what the clients hear, what readiness says, and that nothing acknowledged is lost.
 ///
-/// The outage lasts until the behaviour under test has been seen (the WAL cap reached and readiness false,
-/// or requests timing out), and at least twice `message.timeout.ms`, so librdkafka gives up on its queued
-/// records and Kelpie's own resubmission runs, instead of the 30 s the issue names: a longer outage drives
-/// the same code paths once more and would add half a minute to `make test` on 2 cores.
-@Suite(.serialized)
+/// The cluster stays down for 30 s under a steady load (one small batch every 50 ms once the behaviour under
+/// test has been seen: the WAL cap reached and readiness false, or requests refused), many times
+/// `message.timeout.ms`, so librdkafka gives up on its queued records again and again and Kelpie's own
+/// resubmission runs throughout. The two tests use separate clusters and run side by side.
 struct KafkaOutageTests {
     static let brokers: Int32 = 3
     static let messageTimeout: Duration = .milliseconds(1500)
+    static let outage: Duration = .seconds(30)
+    static let outagePace: Duration = .milliseconds(50)
 
     static func makeServer(_ mock: MockCluster, ack: AckMode) throws -> TestServer {
         try TestServer {
@@ -74,9 +75,9 @@ struct KafkaOutageTests {
         let capReached = load.send(until: {
             if try! server.client().roundTrip("GET", "/readyz").status == 503 { sawNotReady = true }
             return load.answers.last?.status == 503 && sawNotReady
-                && ContinuousClock.now - downSince >= Self.messageTimeout * 2
         }, timeout: .seconds(60))
         #expect(capReached, "statuses while down: \(load.statuses)")
+        load.sendSteadily(until: downSince + Self.outage, every: Self.outagePace)
         #expect(sawNotReady, "readiness stays true past the WAL's high-water mark")
         let refused = load.answers.filter { $0.status == 503 }
         #expect(!refused.isEmpty && refused.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
@@ -108,9 +109,11 @@ struct KafkaOutageTests {
         Self.setCluster(mock, up: false)
         let downSince = ContinuousClock.now
         let refused = load.send(until: {
-            load.answers.suffix(2).allSatisfy { $0.status == 503 } && ContinuousClock.now - downSince >= Self.messageTimeout * 2
+            load.answers.suffix(2).allSatisfy { $0.status == 503 }
         }, timeout: .seconds(60))
         #expect(refused, "statuses while down: \(load.statuses)")
+        load.sendSteadily(until: downSince + Self.outage, every: Self.outagePace)
+        #expect(load.answers.suffix(2).allSatisfy { $0.status == 503 }, "still refused at the end of the outage: \(load.statuses)")
         #expect(load.answers.filter { $0.status == 503 }.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
 
         let (acknowledged, found) = await Self.recover(mock, load: load, topic: topic)

@@ -56,6 +56,18 @@ final class SteadyLoad {
         }
     }
 
+    /// Sends one batch every `interval` until `end`: a steady load through an outage of fixed length (pacing,
+    /// not synchronisation: the caller checks the answers afterwards).
+    func sendSteadily(until end: ContinuousClock.Instant, every interval: Duration) {
+        var due = ContinuousClock.now
+        while due < end {
+            sendBatch()
+            due += interval
+            let wait = due - .now
+            if wait > .zero { usleep(UInt32(wait.components.seconds * 1_000_000 + wait.components.attoseconds / 1_000_000_000_000)) }
+        }
+    }
+
     var statuses: [Int: Int] { answers.reduce(into: [:]) { $0[$1.status, default: 0] += 1 } }
 
     /// The event numbers in Kafka record values (one event per record).

@@ -18,11 +18,17 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         .target(name: "CSimdJSON", path: "Sources/CSimdJSON", linkerSettings: [.linkedLibrary("simdjson")]),
         .target(name: "CCallgrindControl", path: "Sources/CCallgrindControl"),
-        .target(name: "Ingest", dependencies: ["CZlib", "CZstd", "CCrypto", "CSimdJSON"], swiftSettings: strict),
-        // The server's Pipeline target also lists swift-log, but no Pipeline file imports it.
-        .target(name: "Pipeline", dependencies: ["Ingest"], swiftSettings: strict),
+        // The same graph as the server's Package.swift for these targets.
+        .target(name: "EventModel", path: "Sources/EventModel", swiftSettings: strict),
+        .target(name: "Locking", path: "Sources/Locking", swiftSettings: strict),
+        .target(
+            name: "Ingest", dependencies: ["EventModel", "Locking", "CZlib", "CZstd", "CCrypto", "CSimdJSON"],
+            swiftSettings: strict
+        ),
+        .target(name: "Pipeline", dependencies: ["EventModel", "Locking"], swiftSettings: strict),
         .executableTarget(
-            name: "CallgrindBench", dependencies: ["Ingest", "Pipeline", "CCallgrindControl"], swiftSettings: strict
+            name: "CallgrindBench", dependencies: ["EventModel", "Ingest", "Pipeline", "CCallgrindControl"],
+            swiftSettings: strict
         ),
     ],
     cxxLanguageStandard: .cxx17

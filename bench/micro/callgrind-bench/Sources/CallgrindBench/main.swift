@@ -20,6 +20,7 @@
 // Prints one JSON line: the workload, events accepted, bytes, and (outside Valgrind) CPU per event.
 import CCallgrindControl
 import Dispatch
+import EventModel
 import Glibc
 import Ingest
 import Pipeline
