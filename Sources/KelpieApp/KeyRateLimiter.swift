@@ -12,7 +12,7 @@ import Glibc
 /// than three quarters full, its least recently used quarter (a key forgotten early gets a fresh burst
 /// back: lenient, never stricter; with the default cap that takes tens of thousands of busy keys).
 final class KeyRateLimiter: Sendable {
-    /// Default bound on buckets held at once, in keys (~100 bytes each: ~6 MiB at the cap).
+    /// Default bound on buckets held at once, in keys (~130 bytes each by estimate: ~9 MiB at the cap).
     static let defaultMaxTrackedKeys = 65_536
     static let maxShardCount = 16
 

@@ -9,8 +9,12 @@ final class TestServer: @unchecked Sendable {
     let port: UInt16
     let dataDirectory: TemporaryDirectory
 
+    convenience init(_ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
+        try self.init(rateLimitClock: nil, configure)
+    }
+
     /// `rateLimitClock`: the per-key token buckets' clock in nanoseconds (a ``ManualClock`` in rate-limit tests).
-    init(rateLimitClock: (@Sendable () -> Int64)? = nil, _ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
+    init(rateLimitClock: (@Sendable () -> Int64)?, _ configure: (inout AppConfiguration) -> Void) throws {
         dataDirectory = try TemporaryDirectory(prefix: "kelpie-app")
         var configuration = AppConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
