@@ -157,7 +157,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Ingest", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(

@@ -136,6 +136,9 @@ if [ -s "$OUT/prod.yaml" ]; then
   run_expect_fail "consistency rejects a grace period of 20s" mutate 's|terminationGracePeriodSeconds: 45|terminationGracePeriodSeconds: 20|'
   run_expect_fail "consistency rejects a drain delay shorter than readiness detection" mutate 's|KELPIE_DRAIN_DELAY: 5s|KELPIE_DRAIN_DELAY: 3s|'
   run_expect_fail "consistency rejects KELPIE_LISTEN on another port" mutate 's|KELPIE_LISTEN: 0.0.0.0:8080|KELPIE_LISTEN: 0.0.0.0:9090|'
+  run_expect_fail "consistency rejects KELPIE_GRPC_LISTEN on another port than the grpc containerPort" \
+    mutate 's|KELPIE_GRPC_LISTEN: 0.0.0.0:4317|KELPIE_GRPC_LISTEN: 0.0.0.0:4318|'
+  run_expect_fail "consistency rejects a grpc containerPort without KELPIE_GRPC_LISTEN" mutate '/KELPIE_GRPC_LISTEN:/d'
   run_expect_fail "consistency rejects a writable root filesystem" mutate 's|readOnlyRootFilesystem: true|readOnlyRootFilesystem: false|'
   run_expect_fail "consistency rejects a WAL sizeLimit below retention" mutate 's|sizeLimit: 4Gi|sizeLimit: 1Gi|'
   run_expect_fail "consistency rejects an unknown metric name" mutate 's|kelpie_pipeline_saturated)|kelpie_pipeline_saturation)|'

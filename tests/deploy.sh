@@ -199,24 +199,29 @@ drift() {  # drift OVERLAY [NAME=VALUE...]: the overlay's rendered ConfigMaps, t
   probes=$("$PY" "$CHECKS" probes "$rendered") || { not_ok "drift: cannot read probes from the rendered $overlay overlay"; return; }
   read -r port paths <<<"$probes"
   # Run with the rendered ConfigMap's settings, so the binary also proves it accepts every value;
-  # only the listen address, the data dir and the key file (a Secret mount) are local.
+  # only the listen addresses, the data dir and the key file (a Secret mount) are local.
   local envfile="$TMP/kelpie.env"
   "$PY" - "$rendered" >"$envfile" <<'EOF' || { not_ok "drift: cannot read the rendered ConfigMap"; return; }
 import sys, yaml
 for doc in yaml.safe_load_all(open(sys.argv[1])):
     if doc and doc.get("kind") == "ConfigMap" and doc["metadata"]["name"].startswith(("kelpie-config", "kelpie-kafka")):
         for key, value in sorted(doc["data"].items()):
-            if key not in ("KELPIE_LISTEN", "KELPIE_DATA_DIR", "KELPIE_KEYS"):
+            if key not in ("KELPIE_LISTEN", "KELPIE_GRPC_LISTEN", "KELPIE_DATA_DIR", "KELPIE_KEYS"):
                 print(f"{key}={value}")
 EOF
-  local free_port
+  local free_port grpc_port="" grpc_args=()
   free_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # The manifests' gRPC listener (KELPIE_GRPC_LISTEN, the grpc containerPort) on a free local port.
+  if grep -q '^ *KELPIE_GRPC_LISTEN: ' "$rendered"; then
+    grpc_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    grpc_args=(--grpc-listen "127.0.0.1:$grpc_port")
+  fi
   rm -rf "$TMP/data"; mkdir -p "$TMP/data"
   local -a settings=()
   while IFS= read -r line; do settings+=("$line"); done <"$envfile"
   # Drain quickly here; the manifests' own drain delay is checked by the consistency check.
   env "${settings[@]}" "${overrides[@]}" KELPIE_DRAIN_DELAY=200ms KELPIE_SHUTDOWN_TIMEOUT=5s \
-    "$KELPIE_BIN" serve --listen "127.0.0.1:$free_port" --data-dir "$TMP/data" >"$TMP/kelpie.log" 2>&1 &
+    "$KELPIE_BIN" serve --listen "127.0.0.1:$free_port" "${grpc_args[@]}" --data-dir "$TMP/data" >"$TMP/kelpie.log" 2>&1 &
   KELPIE_PID=$!
   local base="http://127.0.0.1:$free_port" code="" i
   for i in $(seq 1 $((STARTUP_TIMEOUT_SECONDS * 10))); do
@@ -239,6 +244,13 @@ EOF
     done
     expect "drift ($overlay): GET $path (a probe/scrape path in the manifests) answers 200, got $code" test "$code" = 200
   done
+  if [ -n "$grpc_port" ]; then
+    # HTTP/2 with prior knowledge, as gRPC clients connect: the second listener serves the same routes.
+    code=$(curl -s -o /dev/null -m 5 --http2-prior-knowledge -w '%{http_code} %{http_version}' "http://127.0.0.1:$grpc_port/healthz" || true)
+    expect "drift ($overlay): the KELPIE_GRPC_LISTEN port answers HTTP/2 (h2c) on 127.0.0.1:$grpc_port, got '$code'" test "$code" = "200 2"
+  else
+    not_ok "drift ($overlay): the rendered ConfigMap sets KELPIE_GRPC_LISTEN (the grpc containerPort 4317)"
+  fi
   local reply
   reply=$(curl -s -m 15 -X POST -H 'Content-Type: application/json' -H 'X-Honeycomb-Team: drift-test' \
     --data '[{"data":{"drift":"test"}}]' "$base/1/batch/drift-test" || true)

@@ -5,8 +5,8 @@
 # Every response must be a success; then kelpie is stopped with SIGTERM and its spool is checked event by event
 # (tests/sdk/check_spool.py), and the gRPC runs' events must equal the HTTP runs'. Then the Python snippets of
 # docs/sdks.md run as written against a second kelpie (only the address replaced), and `kelpie spool cat
-# --dataset` must find what they sent. The grpc part starts a third kelpie (key file, small queue) for a raw
-# grpcio client that checks each gRPC status mapping (tests/sdk/grpc_status.py).
+# --dataset` must find what they sent. The grpc part starts a third kelpie (key file with a rate-limited key,
+# small queue) for a raw grpcio client that checks each gRPC status mapping (tests/sdk/grpc_status.py).
 # Usage: tests/sdk.sh [all|libhoney|otel|docs|grpc]
 #
 # The SDKs live in a virtualenv made once under .build-venv/sdk (pinned versions below; PyPI must be
@@ -250,6 +250,7 @@ fi
 if [ "$PART" = all ] || [ "$PART" = grpc ]; then
   UNKNOWN_KEY=hcaik_01hzsdkunknownkey000000000000000000000000000000000000000000
   NARROW_KEY=hcaik_01hzsdknarrowkey0000000000000000000000000000000000000000000
+  LIMITED_KEY=hcaik_01hzsdklimitedkey000000000000000000000000000000000000000000
   cat > "$WORK/keys.yaml" <<KEYS
 keys:
   - key: $KEY
@@ -257,11 +258,14 @@ keys:
   - key: $NARROW_KEY
     id: sdk-narrow
     datasets: [narrow-only]
+  - key: $LIMITED_KEY
+    id: sdk-limited
+    rate_limit: {events_per_second: 1, burst: 3}
 KEYS
   if start_server "$WORK/status-data" --keys "$WORK/keys.yaml" --ack durable --max-queue-bytes 2MiB \
       --max-decoded-bytes 2MiB; then
     run_checks grpc-status "$PY" "$ROOT/tests/sdk/grpc_status.py" --target "127.0.0.1:$PORT" \
-      --key "$KEY" --unknown-key "$UNKNOWN_KEY" --narrow-key "$NARROW_KEY"
+      --key "$KEY" --unknown-key "$UNKNOWN_KEY" --narrow-key "$NARROW_KEY" --limited-key "$LIMITED_KEY"
     stop_server
     [ "$SERVER_RC" -eq 0 ] || fail "the status-check kelpie exits 0 on SIGTERM (rc=$SERVER_RC)"
   else

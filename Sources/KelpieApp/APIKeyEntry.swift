@@ -13,6 +13,21 @@ struct APIKeyEntry: Sendable {
         case only(Set<String>)
     }
 
+    /// The key file's `rate_limit`: absent (the `--rate-limit-events` default applies), `off`, or its own.
+    enum RateLimitChoice: Sendable, Equatable {
+        case serverDefault
+        case unlimited
+        case limited(RateLimit)
+
+        func resolved(default fallback: RateLimit?) -> RateLimit? {
+            switch self {
+            case .serverDefault: fallback
+            case .unlimited: nil
+            case .limited(let limit): limit
+            }
+        }
+    }
+
     /// The key's identity as Honeycomb shows it (`/1/auth` `id`); defaults to the key id hash.
     var id: String
     var digest: APIKeyDigest
@@ -23,6 +38,7 @@ struct APIKeyEntry: Sendable {
     var sendEvents: Bool
     var datasets: DatasetScope
     var createDatasets: Bool
+    var rateLimit: RateLimitChoice = .serverDefault
 
     /// The short, loggable key id (first 16 hex digits of the digest).
     var keyID: String { APIKeyID.of(digest) }

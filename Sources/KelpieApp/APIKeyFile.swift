@@ -2,7 +2,8 @@ import Ingest
 
 /// Reads the key file (`--keys FILE`): JSON or YAML with a top-level `keys` list. Each entry has either
 /// `key` (hashed at load and then forgotten) or `key_sha256`, plus `id`, `type`, `team` and `environment`
-/// (`name`, `slug`) and its permissions `events`, `datasets` (a list, or `["*"]`) and `create_datasets`.
+/// (`name`, `slug`), its permissions `events`, `datasets` (a list, or `["*"]`) and `create_datasets`, and
+/// `rate_limit` (`{events_per_second: N, burst: M}`, or `off`).
 /// Unknown fields are errors, so a typo cannot silently widen or narrow a key. Format: docs/api.md.
 enum APIKeyFile {
     struct LoadError: Error, CustomStringConvertible {
@@ -38,6 +39,7 @@ enum APIKeyFile {
 
     private static let allowedFields: Set<String> = [
         "key", "key_sha256", "id", "type", "team", "environment", "events", "datasets", "create_datasets",
+        "rate_limit",
     ]
 
     private static func parseEntry(_ node: ConfigNode, position: Int) throws(LoadError) -> APIKeyEntry {
@@ -113,7 +115,34 @@ enum APIKeyFile {
             }
             entry.datasets = names.contains("*") ? .all : .only(names)
         }
+        if let node = value("rate_limit") {
+            entry.rateLimit = try rateLimit(node, place: "\(place).rate_limit")
+        }
         return entry
+    }
+
+    /// `{events_per_second: N, burst: M}` (burst optional: one second's worth) or `off` (no limit, whatever
+    /// `--rate-limit-events` says).
+    private static func rateLimit(_ node: ConfigNode, place: String) throws(LoadError) -> APIKeyEntry.RateLimitChoice {
+        let expected = "must be {events_per_second: N, burst: M} (whole numbers, 1 to \(RateLimit.maxEvents); burst optional) or off"
+        if case .scalar("off", _) = node { return .unlimited }
+        guard case .mapping(let fields) = node else { throw LoadError(description: "\(place) \(expected)") }
+        var rate: Int?
+        var burst: Int?
+        for (field, child) in fields {
+            guard case .scalar(let text, let quoted) = child, !quoted, let number = Int(text) else {
+                throw LoadError(description: "\(place).\(field) \(expected)")
+            }
+            switch field {
+            case "events_per_second": rate = number
+            case "burst": burst = number
+            default: throw LoadError(description: "\(place): unknown field '\(field)'")
+            }
+        }
+        guard let rate, let limit = RateLimit(eventsPerSecond: rate, burst: burst) else {
+            throw LoadError(description: "\(place) \(expected)")
+        }
+        return .limited(limit)
     }
 
     /// Honeycomb's slug rule: lowercase, anything but [a-z0-9_-] becomes "-".

@@ -6,7 +6,7 @@ struct AdmissionRefusal: Error, Sendable {
     var reason: IngestRefusal
     var status: HTTPStatus
     var message: String
-    /// Set on retryable refusals (503): the `Retry-After` header.
+    /// Set on retryable refusals (429, 503): the `Retry-After` header.
     var retryAfterSeconds: Int?
     /// The decoder's own gRPC code for formats that answer with a `google.rpc.Status` (OTLP); nil lets the
     /// format derive one from the status.

@@ -38,6 +38,12 @@ public struct AppConfiguration: Sendable {
     public var keysPath: String?
     /// How often the key file is checked for changes (SIGHUP reloads at once).
     public var keyReloadInterval: Duration = .seconds(2)
+    /// Per-key rate limit (events per second, and the burst in events; burst nil: one second's worth) for
+    /// keys without their own `rate_limit`, and for every key in open mode. nil: no default limit.
+    public var rateLimitEvents: Int?
+    public var rateLimitBurst: Int?
+    /// Most keys whose buckets are held at once (idle ones are forgotten first).
+    public var rateLimitMaxTrackedKeys: Int = KeyRateLimiter.defaultMaxTrackedKeys
     public var maxHeaderBytes: Int = 32 * 1024
     public var maxHeaderCount: Int = 100
     public var maxRequestLineBytes: Int = 8 * 1024
@@ -103,6 +109,11 @@ public struct AppConfiguration: Sendable {
         return configuration
     }
 
+    /// The default per-key limit, when `--rate-limit-events` is set and valid.
+    var defaultRateLimit: RateLimit? {
+        rateLimitEvents.flatMap { RateLimit(eventsPerSecond: $0, burst: rateLimitBurst) }
+    }
+
     var pipelineConfiguration: PipelineConfiguration {
         var pipeline = PipelineConfiguration(dataDirectory: dataDirectory)
         pipeline.ackMode = ackMode
@@ -141,6 +152,16 @@ public struct AppConfiguration: Sendable {
         try require(sinkTimeout > .zero, "sink-timeout", "is \(sinkTimeout); expected a positive duration")
         try require((tlsCertificatePath == nil) == (tlsPrivateKeyPath == nil), tlsCertificatePath == nil ? "tls-key" : "tls-cert",
                     "is given alone; expected \(SettingName.both("tls-cert")) and \(SettingName.both("tls-key")) together (TLS) or neither (plain HTTP)")
+        if let events = rateLimitEvents {
+            try require((1...RateLimit.maxEvents).contains(events), "rate-limit-events",
+                        "is \(events); expected events per second, 1 to \(RateLimit.maxEvents)")
+        }
+        if let burst = rateLimitBurst {
+            try require(rateLimitEvents != nil, "rate-limit-burst",
+                        "is given without \(SettingName.both("rate-limit-events")); expected both, or the events rate alone")
+            try require((1...RateLimit.maxEvents).contains(burst), "rate-limit-burst",
+                        "is \(burst); expected events, 1 to \(RateLimit.maxEvents)")
+        }
         try require(tlsHandshakeTimeout > .zero, "tls-handshake-timeout", "is \(tlsHandshakeTimeout); expected a positive duration")
         if sink == .http {
             try require(upstream.url != nil, "upstream-url", "is not set; expected the upstream API's base URL with --sink http")

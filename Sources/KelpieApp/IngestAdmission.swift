@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// The one admission sequence every ingest route runs, whatever its format:
-/// screen → authenticate → authorize → preview admission → decode content → decode format → submit → answer.
+/// screen → authenticate → authorize → preview admission → decode content → decode format → rate limit →
+/// submit → answer.
 /// Every refusal is counted once, under its reason, and answered in the format's own encoding. The answer
 /// to a stored request is built on the connection's lane when the pipeline acknowledges (after fdatasync
 /// with `--ack=durable`); the WAL writer only completes a ``PendingResponse``.
@@ -18,16 +19,26 @@ final class IngestAdmission: Sendable {
     private let metrics: KelpieMetrics
     private let keys: APIKeyStore
     private let maxDecodedBodyBytes: Int
+    private let rateLimiter: KeyRateLimiter
+    /// `--rate-limit-events`/`--rate-limit-burst`: the limit of keys without their own `rate_limit`.
+    private let defaultRateLimit: RateLimit?
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
     /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
     static let missingKeyMessage = "missing 'x-honeycomb-team' header"
+    /// Honeycomb's text for a 429 (the lowercase form its clients' test servers use).
+    static let rateLimitedMessage = "request dropped due to rate limiting"
 
-    init(pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int) {
+    init(
+        pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int,
+        rateLimiter: KeyRateLimiter = KeyRateLimiter(), defaultRateLimit: RateLimit? = nil
+    ) {
         self.pipeline = pipeline
         self.metrics = metrics
         self.keys = keys
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
+        self.rateLimiter = rateLimiter
+        self.defaultRateLimit = defaultRateLimit
     }
 
     /// Runs the sequence for one request; runs on the connection's lane.
@@ -49,7 +60,8 @@ final class IngestAdmission: Sendable {
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
             let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
             guard !batches.isEmpty else { return .now(format.success(decoded, authorized, sinkRejected: [])) }
-            return submit(batches, decoded, authorized, format)
+            let charge = try chargeRate(entry, events: batches.reduce(0) { $0 + $1.events.count })
+            return submit(batches, decoded, authorized, format, charge: charge)
         } catch {
             return .now(refuse(error, format, screened))
         }
@@ -98,10 +110,30 @@ final class IngestAdmission: Sendable {
         }
     }
 
+    /// Tokens taken from a key's bucket, given back when the pipeline refuses the request after all.
+    struct RateCharge {
+        var key: APIKeyDigest
+        var events: Int
+    }
+
+    /// The key's token bucket takes the request's events (the ones to store), or the whole request is
+    /// refused with 429 and when to retry. Nil when the key has no limit.
+    private func chargeRate(_ entry: APIKeyEntry, events: Int) throws(AdmissionRefusal) -> RateCharge? {
+        guard let limit = entry.rateLimit.resolved(default: defaultRateLimit) else { return nil }
+        switch rateLimiter.take(events, key: entry.digest, limit: limit) {
+        case .admitted:
+            return RateCharge(key: entry.digest, events: events)
+        case .refused(let retryAfterSeconds):
+            metrics.recordRateLimited(keyID: entry.keyID, events: events)
+            throw AdmissionRefusal(.rateLimited, .tooManyRequests, Self.rateLimitedMessage, retryAfterSeconds: retryAfterSeconds)
+        }
+    }
+
     /// Hands the batches to the pipeline as one submission. The completion (on the WAL writer's thread)
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
-        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format
+        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
+        charge: RateCharge?
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
@@ -131,7 +163,10 @@ final class IngestAdmission: Sendable {
                 }
             }
         }
-        if let refusal = Self.refusal(admission) { return .now(refuse(refusal, format, request)) }
+        if let refusal = Self.refusal(admission) {
+            if let charge { rateLimiter.giveBack(charge.events, key: charge.key) }
+            return .now(refuse(refusal, format, request))
+        }
         return .later(pending)
     }
 

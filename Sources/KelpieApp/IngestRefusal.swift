@@ -10,6 +10,8 @@ public enum IngestRefusal: String, Sendable, CaseIterable {
     case bodyTooLarge = "body_too_large"
     case decodedTooLarge = "decoded_too_large"
     case unsupportedEncoding = "unsupported_encoding"
+    /// The key is over its events-per-second limit (429).
+    case rateLimited = "rate_limited"
     case queueFull = "queue_full"
     case draining
     case walWriteFailed = "wal_write_failed"

@@ -26,7 +26,11 @@ public final class KelpieApplication: Sendable {
     /// nil when the spool is the sink.
     private let sink: (any Sink)?
 
-    public init(configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil) throws {
+    /// `rateLimitClock`: nanoseconds of a monotonic clock for the per-key token buckets (tests pass a manual one).
+    public init(
+        configuration: AppConfiguration, logger: Logger, metrics: KelpieMetrics? = nil,
+        rateLimitClock: (@Sendable () -> Int64)? = nil
+    ) throws {
         try configuration.validate()
         // First, so a bad certificate stops start-up before anything is opened.
         var tlsContext: TLSContext?
@@ -87,7 +91,12 @@ public final class KelpieApplication: Sendable {
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
             admission: IngestAdmission(
-                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes,
+                rateLimiter: KeyRateLimiter(
+                    maxTrackedKeys: configuration.rateLimitMaxTrackedKeys,
+                    clock: rateLimitClock ?? KeyRateLimiter.monotonicNanoseconds
+                ),
+                defaultRateLimit: configuration.defaultRateLimit
             ),
             decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes

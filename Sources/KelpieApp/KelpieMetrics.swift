@@ -22,6 +22,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
     private let rejectedByReason = Lock<[String: Counter]>([:])
     private let refusalsByReason = Lock<[String: Counter]>([:])
     private let datasetEvents = Lock<[String: Counter]>([:])
+    private let rateLimitedByKey = Lock<[String: (requests: Counter, events: Counter)]>([:])
     let wireBytes: Counter
     let decodedBytes: Counter
 
@@ -65,6 +66,8 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
     /// Datasets get their own series only up to this many; later ones share `_other`, so a client cannot
     /// blow up the series count with random dataset names.
     public static let maxDatasetSeries = 200
+    /// The same bound for key ids in the rate-limit series (open mode admits any key).
+    public static let maxKeySeries = 500
 
     static let requestDurationBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
@@ -137,6 +140,7 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
         // /metrics lists them (at zero where it makes sense) before any traffic.
         _ = sinkErrors(sink: "spool")
         for reason in IngestRefusal.allCases { _ = refusalCounter(reason.rawValue) }
+        _ = rateLimitedCounters(keyID: Self.otherKeySeries)
         for reason in Self.http2FailureReasons { _ = http2ConnectionErrors(reason) }
         // Every combination the server can negotiate (TLS 1.2/1.3, ALPN h2, http/1.1 or none, resumed or not).
         for version in ["TLSv1.2", "TLSv1.3"] {
@@ -426,6 +430,36 @@ public final class KelpieMetrics: HTTPServerObserver, PipelineObserver, TLSObser
             let made = registry.makeCounter(
                 descriptor: Self.name("ingest", "dataset_events", "total", "Events acknowledged, by dataset (first \(Self.maxDatasetSeries) datasets; later ones as _other)."),
                 labels: [("dataset", label)]
+            )
+            counters[label] = made
+            return made
+        }
+    }
+
+    /// A request refused with 429 because its key is over its rate limit, and the events it carried.
+    func recordRateLimited(keyID: String, events: Int) {
+        let counters = rateLimitedCounters(keyID: keyID)
+        counters.requests.increment()
+        counters.events.increment(by: Int64(events))
+    }
+
+    static let otherKeySeries = "_other"
+
+    private func rateLimitedCounters(keyID: String) -> (requests: Counter, events: Counter) {
+        rateLimitedByKey.withLock { counters in
+            if let existing = counters[keyID] { return existing }
+            // `_other` is listed from start-up, so it does not take one of the maxKeySeries places.
+            let label = counters.count <= Self.maxKeySeries ? keyID : Self.otherKeySeries
+            if let shared = counters[label] { return shared }
+            let made = (
+                requests: registry.makeCounter(
+                    descriptor: Self.name(nil, "rate_limited_requests", "total", "Ingest requests refused with 429 because their API key was over its rate limit, by key id (first \(Self.maxKeySeries) key ids; later ones as _other)."),
+                    labels: [("key_id", label)]
+                ),
+                events: registry.makeCounter(
+                    descriptor: Self.name(nil, "rate_limited_events", "total", "Events in ingest requests refused with 429 for their API key's rate limit, by key id (first \(Self.maxKeySeries) key ids; later ones as _other)."),
+                    labels: [("key_id", label)]
+                )
             )
             counters[label] = made
             return made

@@ -7,12 +7,14 @@ import Pipeline
 /// OTLP/HTTP as an ``IngestFormat``: one signal (traces, logs or metrics) in protobuf or JSON, mapped to flat
 /// Honeycomb events as Honeycomb does (docs/otlp.md). Answers come in the request's encoding: an empty
 /// `Export…ServiceResponse` (with `partial_success` when items were rejected) or a `google.rpc.Status`.
-/// Retryable conditions answer 503 + Retry-After (the OTLP spec's retryable codes); everything else 4xx.
+/// Retryable conditions answer 503 + Retry-After, or 429 + Retry-After for a key over its rate limit (the
+/// OTLP spec's retryable codes); everything else 4xx.
 struct OTLPFormat: OTLPSignalFormat {
     /// gRPC codes carried in `google.rpc.Status` bodies.
     enum GRPCCode {
         static let invalidArgument: Int32 = 3
         static let permissionDenied: Int32 = 7
+        static let resourceExhausted: Int32 = 8
         static let unavailable: Int32 = 14
         static let unauthenticated: Int32 = 16
     }
@@ -94,6 +96,7 @@ struct OTLPFormat: OTLPSignalFormat {
         switch status.code {
         case HTTPStatus.unauthorized.code: GRPCCode.unauthenticated
         case HTTPStatus.forbidden.code: GRPCCode.permissionDenied
+        case HTTPStatus.tooManyRequests.code: GRPCCode.resourceExhausted
         case HTTPStatus.serviceUnavailable.code: GRPCCode.unavailable
         default: GRPCCode.invalidArgument
         }

@@ -82,6 +82,10 @@ struct Serve: AsyncParsableCommand {
     var drainIdleTimeout: String?
     @Option(parsing: .unconditional, help: "API key file (JSON or YAML); reloaded on change and on SIGHUP. Without it any non-empty key is accepted. Env: KELPIE_KEYS.")
     var keys: String?
+    @Option(parsing: .unconditional, help: "Per-key rate limit in events per second for keys without their own rate_limit in the key file (every key without --keys); over it: 429 + Retry-After. Env: KELPIE_RATE_LIMIT_EVENTS. Default: none (off).")
+    var rateLimitEvents: String?
+    @Option(parsing: .unconditional, help: "With --rate-limit-events: the bucket size in events a key may send at once. Env: KELPIE_RATE_LIMIT_BURST. Default: one second's worth.")
+    var rateLimitBurst: String?
     @Option(parsing: .unconditional, help: "Largest raw body of /1/events (Honeycomb: 1 MB). Env: KELPIE_MAX_EVENT_BODY_BYTES. Default 1MB.")
     var maxEventBodyBytes: String?
     @Option(parsing: .unconditional, help: "TLS certificate chain (PEM, server certificate first); needs --tls-key. Reloaded on change and on SIGHUP. Env: KELPIE_TLS_CERT. Default: none (plain HTTP).")
@@ -190,6 +194,8 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(shutdownTimeout, "shutdown-timeout", expected: time, duration) { config.shutdownTimeout = v }
         if let v = try settings.parse(drainIdleTimeout, "drain-idle-timeout", expected: time, duration) { config.timeouts.drainIdleTimeout = v }
         if let path = settings.text(keys, "keys") { config.keysPath = path }
+        if let v = try settings.parse(rateLimitEvents, "rate-limit-events", expected: positive, atLeastOne) { config.rateLimitEvents = v }
+        if let v = try settings.parse(rateLimitBurst, "rate-limit-burst", expected: positive, atLeastOne) { config.rateLimitBurst = v }
         if let v = try settings.parse(maxEventBodyBytes, "max-event-body-bytes", expected: size, bytes) { config.maxEventBodyBytes = v }
         if let path = settings.text(tlsCert, "tls-cert") { config.tlsCertificatePath = path }
         if let path = settings.text(tlsKey, "tls-key") { config.tlsPrivateKeyPath = path }

@@ -9,7 +9,12 @@ final class TestServer: @unchecked Sendable {
     let port: UInt16
     let dataDirectory: TemporaryDirectory
 
-    init(_ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
+    convenience init(_ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
+        try self.init(rateLimitClock: nil, configure)
+    }
+
+    /// `rateLimitClock`: the per-key token buckets' clock in nanoseconds (a ``ManualClock`` in rate-limit tests).
+    init(rateLimitClock: (@Sendable () -> Int64)?, _ configure: (inout AppConfiguration) -> Void) throws {
         dataDirectory = try TemporaryDirectory(prefix: "kelpie-app")
         var configuration = AppConfiguration()
         configuration.listen = ListenAddress(host: "127.0.0.1", port: 0)
@@ -20,7 +25,7 @@ final class TestServer: @unchecked Sendable {
         configure(&configuration)
         var logger = Logger(label: "kelpie-test")
         logger.logLevel = .warning
-        app = try KelpieApplication(configuration: configuration, logger: logger)
+        app = try KelpieApplication(configuration: configuration, logger: logger, rateLimitClock: rateLimitClock)
         port = try app.start().port
     }
 

@@ -233,9 +233,22 @@ def cmd_consistency(rendered):
     template_labels = deployment["spec"]["template"]["metadata"]["labels"]
     check(all(template_labels.get(k) == v for k, v in service["spec"]["selector"].items()),
           "Service selector does not match the pod template labels")
+    # OTLP/gRPC's own listener (KELPIE_GRPC_LISTEN) is the container port named grpc; every other container
+    # port would have nothing listening behind it.
+    grpc_listen = config.get("KELPIE_GRPC_LISTEN", "")
+    grpc_port = int(grpc_listen.rsplit(":", 1)[-1]) if grpc_listen else None
+    named_ports = {item.get("name"): item["containerPort"] for item in container.get("ports", [])}
+    check(named_ports.get("grpc") == grpc_port,
+          f"KELPIE_GRPC_LISTEN {grpc_listen!r} does not listen on the grpc containerPort {named_ports.get('grpc')}")
+    check(set(named_ports.values()) <= {container_port, grpc_port},
+          f"container ports {sorted(named_ports.values())} other than KELPIE_LISTEN's and KELPIE_GRPC_LISTEN's")
     service_ports = {p["name"]: p for p in service["spec"]["ports"]}
     for port in service_ports.values():
-        check(named_port(container, port["targetPort"]) == container_port, f"Service port {port['name']} misses the container port")
+        expected = grpc_port if port["name"] == "grpc" else container_port
+        check(named_port(container, port["targetPort"]) == expected,
+              f"Service port {port['name']} misses the container port {expected}")
+    if grpc_port:
+        check("grpc" in service_ports, "the Service does not expose the grpc port")
     for monitor in by_kind(docs, "ServiceMonitor"):
         for endpoint in monitor["spec"]["endpoints"]:
             check(endpoint["port"] in service_ports, f"ServiceMonitor port {endpoint['port']} is not a Service port name")
@@ -354,7 +367,7 @@ def cmd_consistency(rendered):
             print(f"FAIL: {problem}", file=sys.stderr)
         sys.exit(1)
     store = f"sink {sink}, ack {ack}, no WAL" if stateless else f"WAL {retention} B retention"
-    print(f"consistent: port {container_port}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, {store}")
+    print(f"consistent: port {container_port}{f' (gRPC {grpc_port})' if grpc_port else ''}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, {store}")
 
 
 def cmd_probes(rendered):

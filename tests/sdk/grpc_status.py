@@ -1,10 +1,11 @@
 """Checks kelpie's OTLP/gRPC status mapping with a raw grpcio client (no exporter in between).
 
-Usage: grpc_status.py --target 127.0.0.1:PORT --key KEY --unknown-key KEY --narrow-key KEY
+Usage: grpc_status.py --target 127.0.0.1:PORT --key KEY --unknown-key KEY --narrow-key KEY --limited-key KEY
 
 The server must run with a key file in which KEY may send to any dataset, NARROW_KEY only to the dataset
-"narrow-only", and UNKNOWN_KEY is absent; and with a small queue (--max-queue-bytes around 2 MiB, ack
-durable) so that concurrent exports overflow it. Prints one "ok   - ..." / "FAIL - ..." line per check.
+"narrow-only", LIMITED_KEY has `rate_limit: {events_per_second: 1, burst: 3}`, and UNKNOWN_KEY is absent;
+and with a small queue (--max-queue-bytes around 2 MiB, ack durable) so that concurrent exports overflow it.
+Prints one "ok   - ..." / "FAIL - ..." line per check.
 """
 
 import argparse
@@ -108,8 +109,8 @@ def expect(label, result, code, details_contains=None, extra=None):
     report(label, problems)
 
 
-def retry_info_problems(trailers):
-    """grpc-status-details-bin must hold a google.rpc.Status with one RetryInfo of at least a second."""
+def retry_info_problems(trailers, code=grpc.StatusCode.UNAVAILABLE):
+    """grpc-status-details-bin must hold a google.rpc.Status of `code` with one RetryInfo of at least a second."""
     raw = trailers.get("grpc-status-details-bin")
     if raw is None:
         return ["no grpc-status-details-bin trailer"]
@@ -120,7 +121,7 @@ def retry_info_problems(trailers):
             info = error_details_pb2.RetryInfo()
             detail.Unpack(info)
             infos.append(info)
-    if status.code != grpc.StatusCode.UNAVAILABLE.value[0]:
+    if status.code != code.value[0]:
         return [f"details Status.code {status.code}"]
     if len(infos) != 1 or infos[0].retry_delay.seconds < 1:
         return [f"RetryInfo {infos}"]
@@ -133,6 +134,7 @@ def main():
     parser.add_argument("--key", required=True)
     parser.add_argument("--unknown-key", required=True)
     parser.add_argument("--narrow-key", required=True)
+    parser.add_argument("--limited-key", required=True)
     args = parser.parse_args()
     client = Client(args.target)
     team = (("x-honeycomb-team", args.key),)
@@ -185,6 +187,17 @@ def main():
             return [f"partial_success {response.partial_success if response else None}"]
         return [] if "1000000" in response.partial_success.error_message else [response.partial_success.error_message]
     expect("an oversized span: OK with partial_success.rejected_spans = 1", result, grpc.StatusCode.OK, extra=partial)
+
+    # Rate-limited: the limited key's burst of 3 spans is taken, the next 3 are over its 1 event/s.
+    limited = (("x-honeycomb-team", args.limited_key),)
+    expect("rate-limited key, within its burst: OK",
+           client.call(TRACE_METHOD, trace_request(service="limited", spans=3), Trace, limited), grpc.StatusCode.OK)
+    expect("rate-limited key, over its rate: RESOURCE_EXHAUSTED with google.rpc.RetryInfo",
+           client.call(TRACE_METHOD, trace_request(service="limited", spans=3), Trace, limited),
+           grpc.StatusCode.RESOURCE_EXHAUSTED, "request dropped due to rate limiting",
+           extra=lambda r: retry_info_problems(r[2], grpc.StatusCode.RESOURCE_EXHAUSTED))
+    expect("another key is not limited by it: OK",
+           client.call(TRACE_METHOD, trace_request(spans=3), Trace, team), grpc.StatusCode.OK)
 
     # Overload: concurrent exports overflow the small queue; a refusal is UNAVAILABLE with RetryInfo.
     refusals, others, lock = [], [], threading.Lock()
