@@ -37,26 +37,104 @@ struct KafkaOutageTests {
         for broker in 1...brokers { if up { mock.setUp(broker) } else { mock.setDown(broker) } }
     }
 
-    /// Brings the cluster back under the same load until requests are accepted again, then waits until every
-    /// acknowledged event is in the topic; returns them and the event numbers found there.
-    static func recover(_ mock: MockCluster, load: SteadyLoad, topic: KafkaTopic) async -> (acknowledged: Set<Int>, found: [Int]) {
-        setCluster(mock, up: true)
-        #expect(load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(60)), "\(load.statuses)")
-        for _ in 0..<5 { load.sendBatch() }
-        #expect(Set(load.statuses.keys).isSubset(of: [200, 503]), "no other answer than 200 or 503: \(load.statuses)")
-        let acknowledged = Set(load.acknowledged)
+    /// What a scenario saw, collected on its own thread (see `onOwnThread`) and checked by the test.
+    struct Observed: Sendable {
+        var flowingBefore = false
+        var refusedWhileDown = false
+        var sawNotReady = false
+        var stillRefusedAtEnd = false
+        var statusesWhileDown: [Int: Int] = [:]
+        var every503HasRetryAfter = false
+        var backAfterOutage = false
+        var onlyOKOr503 = false
+        var statuses: [Int: Int] = [:]
+        var sent = 0
+        var acknowledged: Set<Int> = []
         var found: [Int] = []
-        _ = await waitUntil(timeout: .seconds(60)) {
+        var page = ""
+        var readyAgain = false
+
+        var missing: Set<Int> { acknowledged.subtracting(found) }
+        var duplicates: Int { found.count - Set(found).count }
+    }
+
+    /// Brings the cluster back under the same load until requests are accepted again, then waits until every
+    /// acknowledged event is in the topic. Blocking: runs on the scenario's own thread.
+    static func recover(_ mock: MockCluster, load: SteadyLoad, topic: KafkaTopic, into seen: inout Observed) {
+        setCluster(mock, up: true)
+        seen.backAfterOutage = load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(60))
+        for _ in 0..<5 { load.sendBatch() }
+        seen.statuses = load.statuses
+        seen.onlyOKOr503 = Set(load.statuses.keys).isSubset(of: [200, 503])
+        seen.sent = load.nextNumber
+        seen.acknowledged = Set(load.acknowledged)
+        let acknowledged = seen.acknowledged
+        var found: [Int] = []
+        _ = waitUntil(timeout: .seconds(60)) {
             found = SteadyLoad.numbers(in: topic.records(atLeast: acknowledged.count).map(\.value))
             return acknowledged.isSubset(of: Set(found))
         }
-        let missing = acknowledged.subtracting(found)
-        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged events missing from the topic")
-        return (acknowledged, found)
+        seen.found = found
     }
 
     static func metrics(_ server: TestServer) -> String {
         (try? server.client().roundTrip("GET", "/metrics").bodyText) ?? ""
+    }
+
+    /// Down for `outage` under load; refusals, readiness and Retry-After as `durable` promises them.
+    static func durableScenario(_ mock: MockCluster, _ server: TestServer) -> Observed {
+        var seen = Observed()
+        let topic = KafkaTopic(bootstrapServers: mock.bootstrapServers, name: "outage")
+        let load = SteadyLoad(port: server.port)
+        for _ in 0..<5 { load.sendBatch() }
+        seen.flowingBefore = topic.records(atLeast: load.acknowledged.count).count >= load.acknowledged.count
+
+        setCluster(mock, up: false)
+        let downSince = ContinuousClock.now
+        var sawNotReady = false
+        seen.refusedWhileDown = load.send(until: {
+            if (try? server.client().roundTrip("GET", "/readyz").status) == 503 { sawNotReady = true }
+            return load.answers.last?.status == 503 && sawNotReady
+        }, timeout: .seconds(60))
+        seen.sawNotReady = sawNotReady
+        load.sendSteadily(until: downSince + outage, every: outagePace)
+        seen.stillRefusedAtEnd = load.answers.last?.status == 503
+        seen.statusesWhileDown = load.statuses
+        let refused = load.answers.filter { $0.status == 503 }
+        seen.every503HasRetryAfter = !refused.isEmpty && refused.allSatisfy { $0.retryAfter != nil }
+
+        recover(mock, load: load, topic: topic, into: &seen)
+        seen.page = metrics(server)
+        seen.readyAgain = waitUntil(timeout: .seconds(10)) { (try? server.client().roundTrip("GET", "/readyz").status) == 200 }
+        return seen
+    }
+
+    /// Down for `outage` under load; `delivered` answers 503 + Retry-After at the sink timeout.
+    static func deliveredScenario(_ mock: MockCluster, _ server: TestServer) -> Observed {
+        var seen = Observed()
+        let topic = KafkaTopic(bootstrapServers: mock.bootstrapServers, name: "outage")
+        let load = SteadyLoad(port: server.port)
+        // The first request also waits for the producer's first connection and metadata, which can take
+        // longer than the 1 s sink timeout on a busy machine: flowing means a 200 before the outage.
+        seen.flowingBefore = load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(30))
+
+        setCluster(mock, up: false)
+        let downSince = ContinuousClock.now
+        seen.refusedWhileDown = load.send(until: { load.answers.suffix(2).allSatisfy { $0.status == 503 } }, timeout: .seconds(60))
+        load.sendSteadily(until: downSince + outage, every: outagePace)
+        seen.stillRefusedAtEnd = load.answers.suffix(2).allSatisfy { $0.status == 503 }
+        seen.statusesWhileDown = load.statuses
+        let refused = load.answers.filter { $0.status == 503 }
+        seen.every503HasRetryAfter = !refused.isEmpty && refused.allSatisfy { $0.retryAfter != nil }
+
+        recover(mock, load: load, topic: topic, into: &seen)
+        return seen
+    }
+
+    static func checkRecovery(_ seen: Observed) {
+        #expect(seen.backAfterOutage, "no 200 after the cluster came back: \(seen.statuses)")
+        #expect(seen.onlyOKOr503, "no other answer than 200 or 503: \(seen.statuses)")
+        #expect(seen.missing.isEmpty, "\(seen.missing.count) of \(seen.acknowledged.count) acknowledged events missing from the topic")
     }
 
     @Test func durableAnswers503AtTheWALCapAndDeliversEveryAcknowledgedEventAfterTheOutage() async throws {
@@ -64,34 +142,20 @@ struct KafkaOutageTests {
         mock.createTopic("outage", partitions: 2)
         let server = try Self.makeServer(mock, ack: .durable)
         defer { server.dataDirectory.remove() }
-        let topic = KafkaTopic(bootstrapServers: mock.bootstrapServers, name: "outage")
-        let load = SteadyLoad(port: server.port)
-        for _ in 0..<5 { load.sendBatch() }
-        #expect(topic.records(atLeast: load.acknowledged.count).count >= load.acknowledged.count, "flowing before the outage")
-
-        Self.setCluster(mock, up: false)
-        let downSince = ContinuousClock.now
-        var sawNotReady = false
-        let capReached = load.send(until: {
-            if try! server.client().roundTrip("GET", "/readyz").status == 503 { sawNotReady = true }
-            return load.answers.last?.status == 503 && sawNotReady
-        }, timeout: .seconds(60))
-        #expect(capReached, "statuses while down: \(load.statuses)")
-        load.sendSteadily(until: downSince + Self.outage, every: Self.outagePace)
-        #expect(sawNotReady, "readiness stays true past the WAL's high-water mark")
-        let refused = load.answers.filter { $0.status == 503 }
-        #expect(!refused.isEmpty && refused.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
-
-        let (acknowledged, found) = await Self.recover(mock, load: load, topic: topic)
-        let duplicates = found.count - Set(found).count
-        let page = Self.metrics(server)
-        let redelivered = KafkaTopic.metric("kelpie_sink_redelivered_events_total", in: page)
-        #expect(Double(duplicates) <= redelivered, "\(duplicates) duplicates in the topic, \(redelivered) counted as redelivered")
+        let seen = try await onOwnThread { Self.durableScenario(mock, server) }
+        #expect(seen.flowingBefore, "flowing before the outage")
+        #expect(seen.refusedWhileDown, "statuses while down: \(seen.statusesWhileDown)")
+        #expect(seen.sawNotReady, "readiness stays true past the WAL's high-water mark")
+        #expect(seen.stillRefusedAtEnd, "statuses while down: \(seen.statusesWhileDown)")
+        #expect(seen.every503HasRetryAfter, "every 503 carries Retry-After")
+        Self.checkRecovery(seen)
+        let redelivered = KafkaTopic.metric("kelpie_sink_redelivered_events_total", in: seen.page)
+        #expect(Double(seen.duplicates) <= redelivered, "\(seen.duplicates) duplicates in the topic, \(redelivered) counted as redelivered")
         // Records handed to librdkafka during the outage timed out there and were produced again by Kelpie.
-        let timedOut = KafkaTopic.metric(#"kelpie_kafka_errors_total{error="_MSG_TIMED_OUT"}"#, in: page)
+        let timedOut = KafkaTopic.metric(#"kelpie_kafka_errors_total{error="_MSG_TIMED_OUT"}"#, in: seen.page)
         #expect(timedOut > 0, "the outage should outlast message.timeout.ms")
-        #expect(await waitUntil(timeout: .seconds(10)) { (try? server.client().roundTrip("GET", "/readyz").status) == 200 })
-        print("durable outage: sent \(load.nextNumber), acknowledged \(acknowledged.count), in topic \(found.count) (\(duplicates) duplicates), redelivered \(redelivered), _MSG_TIMED_OUT \(timedOut), statuses \(load.statuses)")
+        #expect(seen.readyAgain)
+        print("durable outage: sent \(seen.sent), acknowledged \(seen.acknowledged.count), in topic \(seen.found.count) (\(seen.duplicates) duplicates), redelivered \(redelivered), _MSG_TIMED_OUT \(timedOut), statuses \(seen.statuses)")
         await server.stop()
     }
 
@@ -100,24 +164,13 @@ struct KafkaOutageTests {
         mock.createTopic("outage", partitions: 2)
         let server = try Self.makeServer(mock, ack: .delivered)
         defer { server.dataDirectory.remove() }
-        let topic = KafkaTopic(bootstrapServers: mock.bootstrapServers, name: "outage")
-        let load = SteadyLoad(port: server.port)
-        // The first request also waits for the producer's first connection and metadata, which can take
-        // longer than the 1 s sink timeout on a busy machine: flowing means a 200 before the outage.
-        #expect(load.send(until: { load.answers.last?.status == 200 }, timeout: .seconds(30)), "\(load.statuses)")
-
-        Self.setCluster(mock, up: false)
-        let downSince = ContinuousClock.now
-        let refused = load.send(until: {
-            load.answers.suffix(2).allSatisfy { $0.status == 503 }
-        }, timeout: .seconds(60))
-        #expect(refused, "statuses while down: \(load.statuses)")
-        load.sendSteadily(until: downSince + Self.outage, every: Self.outagePace)
-        #expect(load.answers.suffix(2).allSatisfy { $0.status == 503 }, "still refused at the end of the outage: \(load.statuses)")
-        #expect(load.answers.filter { $0.status == 503 }.allSatisfy { $0.retryAfter != nil }, "every 503 carries Retry-After")
-
-        let (acknowledged, found) = await Self.recover(mock, load: load, topic: topic)
-        print("delivered outage: sent \(load.nextNumber), acknowledged \(acknowledged.count), in topic \(found.count), statuses \(load.statuses)")
+        let seen = try await onOwnThread { Self.deliveredScenario(mock, server) }
+        #expect(seen.flowingBefore, "\(seen.statusesWhileDown)")
+        #expect(seen.refusedWhileDown, "statuses while down: \(seen.statusesWhileDown)")
+        #expect(seen.stillRefusedAtEnd, "still refused at the end of the outage: \(seen.statusesWhileDown)")
+        #expect(seen.every503HasRetryAfter, "every 503 carries Retry-After")
+        Self.checkRecovery(seen)
+        print("delivered outage: sent \(seen.sent), acknowledged \(seen.acknowledged.count), in topic \(seen.found.count), statuses \(seen.statuses)")
         await server.stop()
     }
 }

@@ -117,42 +117,67 @@ import Glibc
             ],
             logPath: directory.file("run.log")
         )
-        let auth = [("X-Honeycomb-Team", "k")]
-        func batch(_ id: String) -> [UInt8] { Array(#"[{"data":{"id":"\#(id)"}}]"#.utf8) }
-        let client = try RawHTTPClient(port: server.port)
-        let silent = try RawHTTPClient(port: server.port)
-        let before = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch("before"))
-        #expect(before.status == 200)
-        #expect(before.header("Connection")?.lowercased() != "close")
-        #expect(try silent.roundTrip("GET", "/healthz").status == 200)
-
-        server.signal(SIGTERM)
-        // With no drain delay the listener closes at once and the connections drain right after: wait for a
-        // refused connect, both connections still idle.
-        var listening = true
-        let deadline = ContinuousClock.now + .seconds(10)
-        while listening, ContinuousClock.now < deadline {
-            listening = (try? RawHTTPClient(port: server.port)) != nil
-            if listening { try await Task.sleep(for: .milliseconds(5)) }
+        // The exchange runs on a thread of its own: its timing is the point, and a cooperative-pool thread
+        // can be held up for seconds by other tests' blocking work.
+        struct Seen: Sendable {
+            var beforeStatus = 0, beforeKeptAlive = false, healthStatus = 0, listenerClosed = false
+            var statuses: [Int] = [], ids = ["before"], sawClose = false
+            var afterClose = -2, afterCloseErrno: Int32 = 0, silentEnd = -2, silentErrno: Int32 = 0
         }
-        try #require(!listening, "the listener did not close after SIGTERM")
+        let exchange = { @Sendable [server] () throws -> Seen in
+            var seen = Seen()
+            let auth = [("X-Honeycomb-Team", "k")]
+            func batch(_ id: String) -> [UInt8] { Array(#"[{"data":{"id":"\#(id)"}}]"#.utf8) }
+            let client = try RawHTTPClient(port: server.port)
+            let silent = try RawHTTPClient(port: server.port)
+            let before = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch("before"))
+            seen.beforeStatus = before.status
+            seen.beforeKeptAlive = before.header("Connection")?.lowercased() != "close"
+            seen.healthStatus = try silent.roundTrip("GET", "/healthz").status
 
-        // The drain reaches the connection on its I/O lane just after the listener closes, so allow one more
-        // keep-alive answer; every request is answered, and one with `Connection: close`.
-        var ids = ["before"]
-        var closing: RawHTTPClient.Response?
-        for attempt in 0..<3 where closing == nil {
-            ids.append("after-\(attempt)")
-            let response = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch(ids.last!))
-            #expect(response.status == 200)
-            if response.header("Connection")?.lowercased() == "close" { closing = response }
+            server.signal(SIGTERM)
+            // With no drain delay the listener closes at once and the connections drain right after: wait for
+            // a refused connect, both connections still idle.
+            var listening = true
+            let deadline = ContinuousClock.now + .seconds(10)
+            while listening, ContinuousClock.now < deadline {
+                listening = (try? RawHTTPClient(port: server.port)) != nil
+                if listening { usleep(5_000) }
+            }
+            seen.listenerClosed = !listening
+            guard !listening else { return seen }
+
+            // The drain reaches the connection on its I/O lane just after the listener closes, so allow one
+            // more keep-alive answer; every request is answered, and one with `Connection: close`.
+            for attempt in 0..<3 where !seen.sawClose {
+                seen.ids.append("after-\(attempt)")
+                let response = try client.roundTrip("POST", "/1/batch/keepalive", headers: auth, body: batch(seen.ids.last!))
+                seen.statuses.append(response.status)
+                if response.header("Connection")?.lowercased() == "close" { seen.sawClose = true }
+            }
+            var byte: UInt8 = 0
+            seen.afterClose = recv(client.fd, &byte, 1, 0)
+            seen.afterCloseErrno = errno
+            seen.silentEnd = recv(silent.fd, &byte, 1, 0)
+            seen.silentErrno = errno
+            return seen
         }
-        #expect(closing != nil, "no response carried Connection: close")
-        var byte: UInt8 = 0
-        let afterClose = recv(client.fd, &byte, 1, 0)
-        #expect(afterClose == 0, "expected EOF after Connection: close, got \(afterClose) (errno \(errno))")
-        let silentEnd = recv(silent.fd, &byte, 1, 0)
-        #expect(silentEnd == 0, "expected EOF on the idle connection, got \(silentEnd) (errno \(errno))")
+        let seen: Seen
+        do {
+            seen = try await onOwnThread(exchange)
+        } catch {
+            Issue.record("\(error); server log: \(server.log)")
+            throw error
+        }
+        #expect(seen.beforeStatus == 200)
+        #expect(seen.beforeKeptAlive)
+        #expect(seen.healthStatus == 200)
+        try #require(seen.listenerClosed, "the listener did not close after SIGTERM")
+        #expect(seen.statuses.allSatisfy { $0 == 200 }, "\(seen.statuses)")
+        #expect(seen.sawClose, "no response carried Connection: close")
+        #expect(seen.afterClose == 0, "expected EOF after Connection: close, got \(seen.afterClose) (errno \(seen.afterCloseErrno))")
+        #expect(seen.silentEnd == 0, "expected EOF on the idle connection, got \(seen.silentEnd) (errno \(seen.silentErrno))")
+        let ids = seen.ids
 
         #expect(server.waitForExit(timeoutSeconds: 15) == 0, "log: \(server.log)")
         let stored = try readSpoolEvents(dataDirectory: directory.path).compactMap { ($0["data"] as? [String: Any])?["id"] as? String }

@@ -60,10 +60,11 @@ final class SteadyLoad {
     /// not synchronisation: the caller checks the answers afterwards).
     func sendSteadily(until end: ContinuousClock.Instant, every interval: Duration) {
         var due = ContinuousClock.now
-        while due < end {
+        while ContinuousClock.now < end {
             sendBatch()
-            due += interval
-            let wait = due - .now
+            // A request slower than the interval (one waiting for --sink-timeout) moves the schedule on.
+            due = max(due + interval, .now)
+            let wait = min(due, end) - .now
             if wait > .zero { usleep(UInt32(wait.components.seconds * 1_000_000 + wait.components.attoseconds / 1_000_000_000_000)) }
         }
     }
