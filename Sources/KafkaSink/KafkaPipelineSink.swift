@@ -16,9 +16,13 @@ public final class KafkaPipelineSink: Sink {
     private let resubmitQueue = DispatchQueue(label: "kelpie.kafka.resubmit")
     /// Consecutive retriable block results, for the backoff; and the broker reachability last seen.
     private let state = Lock((backoff: RetryBackoff(base: .milliseconds(200), cap: .seconds(5)), allBrokersDown: false))
+    /// Told how many events are produced again: a record librdkafka timed out may still have reached the
+    /// broker, so each resubmission is a possible duplicate (counted as a redelivery).
+    private let resubmitted: @Sendable (Int) -> Void
 
-    public init(producer: KafkaProducer) {
+    public init(producer: KafkaProducer, resubmitted: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.producer = producer
+        self.resubmitted = resubmitted
     }
 
     public func deliver(_ block: SinkBlock, completion: @escaping @Sendable (SinkOutcome) -> Void) {
@@ -65,6 +69,7 @@ public final class KafkaPipelineSink: Sink {
             let again = retry.map { events[$0] }
             let againPositions = retry.map { positions[$0] }
             let rejectedSoFar = rejected
+            resubmitted(again.count)
             resubmitQueue.asyncAfter(deadline: .now() + .milliseconds(Int(wait / .milliseconds(1)))) {
                 self.produce(again, positions: againPositions, rejected: rejectedSoFar, completion: completion)
             }

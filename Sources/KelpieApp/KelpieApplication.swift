@@ -54,7 +54,7 @@ public final class KelpieApplication: Sendable {
         case .spool: nil
         case .null: NullSink()
         case .http: relay
-        case .kafka: try Self.makeKafkaSink(configuration, registry: metrics.registry, logger: logger)
+        case .kafka: try Self.makeKafkaSink(configuration, metrics: metrics, logger: logger)
         }
         self.sink = sink
         metrics.registerSink(sink?.name ?? "spool")
@@ -255,7 +255,7 @@ public final class KelpieApplication: Sendable {
 extension KelpieApplication {
     /// The Kafka producer and its pipeline adapter; a configuration it refuses names the flag.
     static func makeKafkaSink(
-        _ configuration: AppConfiguration, registry: PrometheusCollectorRegistry, logger: Logger
+        _ configuration: AppConfiguration, metrics: KelpieMetrics, logger: Logger
     ) throws -> KafkaPipelineSink {
         func setting(_ name: String, _ message: String) -> ConfigurationError {
             ConfigurationError("\(SettingName.both(name)): \(message)", setting: name)
@@ -273,14 +273,14 @@ extension KelpieApplication {
             bootstrapServers: configuration.kafkaBrokers, topic: topic, keyMode: keyMode,
             batchEvents: configuration.kafkaBatchEvents, properties: properties
         )
-        let telemetry = KafkaTelemetry(registry: registry, logger: logger)
+        let telemetry = KafkaTelemetry(registry: metrics.registry, logger: logger)
         let producer: KafkaProducer
         do {
             producer = try KafkaProducer(configuration: producerConfiguration, observer: telemetry)
         } catch {
             throw setting("kafka-property", "\(error)")
         }
-        let sink = KafkaPipelineSink(producer: producer)
+        let sink = KafkaPipelineSink(producer: producer) { metrics.sinkRedelivered(events: $0) }
         telemetry.sink.withLock { $0 = sink }
         return sink
     }

@@ -8,6 +8,8 @@ final class SteadyLoad {
     struct Answer {
         var status: Int
         var retryAfter: String?
+        /// Why there was no answer (status 0): the client's error.
+        var error: String?
     }
 
     let port: UInt16
@@ -33,8 +35,9 @@ final class SteadyLoad {
         nextNumber += batchEvents
         let body = "[" + numbers.map { #"{"data":{"n":\#($0),"pad":"\#(padding)"}}"# }.joined(separator: ",") + "]"
         var answer = Answer(status: 0)
-        if let client = try? RawHTTPClient(port: port ?? self.port),
-           let response = try? client.roundTrip("POST", "/1/batch/\(dataset)", headers: [TestServer.authHeader], body: Array(body.utf8)) {
+        do {
+            let client = try RawHTTPClient(port: port ?? self.port)
+            let response = try client.roundTrip("POST", "/1/batch/\(dataset)", headers: [TestServer.authHeader], body: Array(body.utf8))
             answer = Answer(status: response.status, retryAfter: response.header("Retry-After"))
             if response.status == 200,
                let statuses = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]],
@@ -43,6 +46,8 @@ final class SteadyLoad {
                     acknowledged.append(number)
                 }
             }
+        } catch {
+            answer.error = "\(error)"
         }
         answers.append(answer)
         return answer
@@ -70,6 +75,8 @@ final class SteadyLoad {
     }
 
     var statuses: [Int: Int] { answers.reduce(into: [:]) { $0[$1.status, default: 0] += 1 } }
+    /// The client errors behind status-0 answers, with how often each occurred.
+    var errors: [String: Int] { answers.compactMap(\.error).reduce(into: [:]) { $0[$1, default: 0] += 1 } }
 
     /// The event numbers in Kafka record values (one event per record).
     static func numbers(in records: [some Sequence<UInt8>]) -> [Int] {
