@@ -1,10 +1,11 @@
 # Kelpie container image: everything is assembled at build time, nothing at start-up.
 #
 # Stages:
-#   builder           swift:<ver>-bookworm; builds the pinned librdkafka (scripts/bootstrap.sh rdkafka,
-#                     linked statically), then kelpie and kelpie-load in release mode, and collects
-#                     the Swift runtime's shared libraries (stripped) in /out/swift-runtime. The runtime
-#                     is linked dynamically so the two binaries share one copy (static: ~15 MiB each).
+#   builder           swift:<ver>-bookworm; builds the pinned librdkafka and the HTTP/HTTPS-only libcurl
+#                     (scripts/bootstrap.sh deps, both linked statically), then kelpie and kelpie-load
+#                     in release mode, and collects the Swift runtime's shared libraries (stripped) in
+#                     /out/swift-runtime. The runtime is linked dynamically so the two binaries share
+#                     one copy (static: ~15 MiB each).
 #   runtime-libs      Debian bookworm + the shared C libraries Kelpie links and the CA bundle: the
 #                     place the runtime files are taken from. Not shipped.
 #   rootfs-prebuilt   runtime-libs + binaries and Swift runtime from the build context (bin/, swift-runtime/),
@@ -31,21 +32,22 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_BASE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS builder
-# Build-time headers for the C libraries Kelpie wraps, and what building librdkafka needs (dpkg-dev for
-# dpkg-source, a C toolchain); versions follow the bookworm suite
+# Build-time headers for the C libraries Kelpie wraps, and what building librdkafka and libcurl needs
+# (dpkg-dev for dpkg-source, a C toolchain); versions follow the bookworm suite
 # (pinning exact Debian revisions breaks the build on every point release).
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libcurl4-openssl-dev libnghttp2-dev binutils \
+      pkg-config libssl-dev zlib1g-dev libzstd-dev libsimdjson-dev libyaml-dev libnghttp2-dev binutils \
       dpkg-dev build-essential python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# librdkafka 2.8.0, built from Debian 13's source package into /src/.build-deps/rdkafka as a static
-# archive, exactly as `make build` does on a developer machine (scripts/bootstrap.sh; its own apt
-# configuration, the image's sources untouched). Its own layer: source edits do not rebuild it.
+# librdkafka 2.8.0 and libcurl 8.14.1 (HTTP/HTTPS only), built from Debian 13's source packages into
+# /src/.build-deps/{rdkafka,curl} as static archives, exactly as `make build` does on a developer machine
+# (scripts/bootstrap.sh; its own apt configuration, the image's sources untouched). Their own layer:
+# source edits do not rebuild them.
 COPY scripts/bootstrap.sh ./scripts/bootstrap.sh
-RUN bash scripts/bootstrap.sh rdkafka \
+RUN bash scripts/bootstrap.sh deps \
  && rm -rf .build-deps/apt
 # Dependency resolution is its own layer: source edits do not refetch packages.
 # (Package.resolved is not versioned; the glob copies it when the context has one.)
@@ -62,14 +64,14 @@ RUN swift build -c release --product kelpie \
  && strip /out/kelpie /out/kelpie-load /out/swift-runtime/*.so
 
 FROM ${RUNTIME_BASE} AS runtime-libs
-# The shared C libraries the binaries may link: libyaml for the --keys file, libcurl for the relay
-# sink, libnghttp2 for HTTP/2; librdkafka is linked
-# statically (it needs libssl3, libzstd1 and zlib1g); only those `ldd` names end up in the image.
+# The shared C libraries the binaries may link: libyaml for the --keys file, libnghttp2 for HTTP/2;
+# librdkafka and libcurl are linked statically (they need libssl3, libzstd1 and zlib1g); only those
+# `ldd` names end up in the image.
 # Versions follow the bookworm suite, see the builder stage for why they are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 zlib1g libzstd1 libsimdjson14 libyaml-0-2 libcurl4 libnghttp2-14 ca-certificates \
+      libssl3 zlib1g libzstd1 libsimdjson14 libyaml-0-2 libnghttp2-14 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 COPY scripts/runtime-rootfs.sh /usr/local/sbin/runtime-rootfs
 

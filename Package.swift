@@ -9,7 +9,7 @@
 // KafkaSink → LoadKit too: `kelpie-load verify` reads topics with its KafkaPartitionConsumer and maps
 // topic templates with its KafkaTopicName, so both sides agree on names by construction.
 // CRdKafka → KafkaSink (the Kafka producer and reader, and Pipeline's sink adapter). CRdKafka needs the pinned
-// librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka.
+// librdkafka that scripts/bootstrap.sh builds into .build-deps/rdkafka, CCurl the pinned libcurl in .build-deps/curl.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -25,6 +25,14 @@ let rdkafkaLinkerSettings: [LinkerSetting] = [
     .linkedLibrary("kelpie-rdkafka"),
     .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("zstd"), .linkedLibrary("z"),
     .linkedLibrary("m"), .linkedLibrary("dl"), .linkedLibrary("pthread"), .linkedLibrary("rt"),
+]
+
+/// The static HTTP/HTTPS-only libcurl (scripts/bootstrap.sh builds it into .build-deps/curl) and what it
+/// needs after it: the system OpenSSL. Same reasons as above for the archive's own name and the path.
+let curlLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-L\(Context.packageDirectory)/.build-deps/curl/lib"]),
+    .linkedLibrary("kelpie-curl"),
+    .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("pthread"),
 ]
 
 let package = Package(
@@ -53,7 +61,9 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSSL", path: "Sources/CSSL", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "CSSLShim", dependencies: ["CSSL", "CCrypto"], path: "Sources/CSSLShim"),
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl built by scripts/bootstrap.sh into .build-deps/curl (static, HTTP/HTTPS only), not Debian's
+        // libcurl4 with every protocol: the shim includes its headers by path; RelaySink links its archive.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // librdkafka 2.8.0 built by scripts/bootstrap.sh into .build-deps/rdkafka (static), not Debian 12's 2.0.2:
         // the shim includes its headers by path; KafkaSink links its archive (see rdkafkaLinkerSettings).
@@ -94,7 +104,7 @@ let package = Package(
         .target(
             name: "RelaySink",
             dependencies: ["Pipeline", "Locking", "CCurl", "CZstd", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strict
+            swiftSettings: strict, linkerSettings: curlLinkerSettings
         ),
 
         .target(name: "KafkaSink", dependencies: ["CRdKafka", "Locking", "Pipeline"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
@@ -153,7 +163,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RelaySinkTests",
-            dependencies: ["RelaySink", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RelaySink", "CCurl", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

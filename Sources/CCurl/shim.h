@@ -1,4 +1,10 @@
-#include <curl/curl.h>
+// libcurl, the HTTP/HTTPS-only static build that scripts/bootstrap.sh puts into .build-deps/curl (any make
+// target runs it). Included by path, and linked as libkelpie-curl.a by RelaySink's linker settings, so no
+// environment is needed and Debian's libcurl4-openssl-dev, if installed, can never be picked up instead.
+#if !__has_include("../../.build-deps/curl/include/curl/curl.h")
+#error "libcurl is not built yet: run scripts/bootstrap.sh (any make target runs it)"
+#endif
+#include "../../.build-deps/curl/include/curl/curl.h"
 
 // curl_easy_setopt, curl_multi_setopt and curl_easy_getinfo are variadic, which Swift cannot call:
 // one typed wrapper per argument type used.
@@ -30,4 +36,8 @@ static inline CURLMcode kelpie_curl_multi_setopt_long(CURLM *multi, CURLMoption 
 // CURLMsg's result lives in a union Swift imports awkwardly.
 static inline CURLcode kelpie_curl_msg_result(const CURLMsg *message) {
     return message->data.result;
+}
+// CURLVERSION_NOW is a macro aliasing an enum case, which Swift does not import.
+static inline curl_version_info_data *kelpie_curl_version_info(void) {
+    return curl_version_info(CURLVERSION_NOW);
 }
