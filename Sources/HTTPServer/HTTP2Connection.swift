@@ -20,6 +20,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private var closed = false
     /// True while session events are being handled: answers given then go out with the next write.
     private var handlingEvents = false
+    /// Streams answered on this connection so far (the first is a new connection's, later ones reuse it).
+    private var streamsAnswered = 0
 
     /// One request in progress on a stream.
     private struct StreamRequest {
@@ -27,6 +29,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         var isGRPC: Bool
         var body: [UInt8] = []
         var startedAt: ContinuousClock.Instant
+        /// When the body was complete (set only while the observer describes requests).
+        var readAt: ContinuousClock.Instant?
         var wireBytes: Int
         var route = ""
         var dispatched = false
@@ -198,6 +202,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private func dispatch(_ id: Int32) {
         guard var stream = streams[id], !stream.dispatched, !stream.answered else { return }
         stream.dispatched = true
+        if server.describesRequests { stream.readAt = .now }
         var request = HTTPRequest(
             head: stream.head, body: stream.body, startedAt: stream.startedAt, wireByteCount: stream.wireBytes,
             protocolVersion: .http2
@@ -253,6 +258,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         }
         let trailers = response.trailers.map { HTTP2HeaderField($0.0.lowercased(), $0.1) }
         let omitBody = stream.head.method == .head
+        let answeredAt = server.describesRequests ? ContinuousClock.now : stream.startedAt
         session.respond(
             streamID: id, status: response.status.code, headers: headers, body: omitBody ? [] : response.body,
             trailers: trailers
@@ -261,6 +267,18 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             on: connection, observer: server.observer, route: route ?? stream.route, method: stream.head.method,
             status: response.status.code, protocolVersion: .http2, duration: .now - stream.startedAt, wireBytes: stream.wireBytes
         )
+        streamsAnswered += 1
+        if server.describesRequests, let observer = server.observer {
+            let now = ContinuousClock.now
+            let readAt = stream.readAt ?? answeredAt
+            observer.requestAnswered(RequestRecord(
+                route: route ?? stream.route, method: stream.head.method, status: response.status.code,
+                protocolVersion: .http2, isGRPC: stream.isGRPC, head: stream.head, wireBytes: stream.wireBytes,
+                readDuration: readAt - stream.startedAt, handleDuration: answeredAt - readAt,
+                writeDuration: now - answeredAt, duration: now - stream.startedAt,
+                requestOnConnection: streamsAnswered, lane: connection.laneIndex, observation: response.observation
+            ))
+        }
         if !handlingEvents { flush() }
     }
 

@@ -26,6 +26,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private var body: [UInt8] = []
     private var requestStartedAt: ContinuousClock.Instant = .now
     private var requestWireBytes = 0
+    /// When the request in flight was complete (set only while the observer describes requests).
+    private var requestReadAt: ContinuousClock.Instant = .now
+    /// Requests dispatched on this connection so far; 1 while the first is in flight.
+    private var requestsOnConnection = 0
     /// Increments per dispatched request, so a late or duplicate answer for an older request is ignored.
     private var generation: UInt64 = 0
     private var currentRoute = ""
@@ -200,6 +204,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private func dispatchRequest() {
         guard let head = currentHead, let connection else { return }
         inFlightHead = head
+        requestsOnConnection += 1
+        if server.describesRequests { requestReadAt = .now }
         perform(machine.requestCompleted())
         generation &+= 1
         let requestGeneration = generation
@@ -246,8 +252,13 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         connection?.assertOnLane()
         guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
         let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
+        let answeredAt = server.describesRequests ? ContinuousClock.now : requestStartedAt
         write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)
         recordRequest(route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code)
+        describe(
+            route: currentRoute, head: inFlightHead, status: response.status.code, observation: response.observation,
+            readAt: requestReadAt, answeredAt: answeredAt, number: requestsOnConnection
+        )
         perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
     }
 
@@ -267,8 +278,13 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private func fail(_ status: HTTPStatus, reason: String, route: String) {
         guard let connection else { return }
         let response = HTTPResponse.jsonError(status, reason)
+        let answeredAt = ContinuousClock.now
         write(response, keepAlive: false, to: connection)
         recordRequest(route: route, method: currentHead?.method ?? .get, status: status.code)
+        describe(
+            route: route, head: currentHead, status: status.code, observation: nil, readAt: answeredAt,
+            answeredAt: answeredAt, number: requestsOnConnection + 1
+        )
         connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
         perform(machine.failed())
     }
@@ -280,6 +296,21 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             on: connection, observer: server.observer, route: route, method: method, status: status,
             protocolVersion: .http1_1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
         )
+    }
+
+    /// Hands the observer the request's record when it describes requests (self-telemetry).
+    private func describe(
+        route: String, head: RequestHead?, status: Int, observation: (any Sendable)?,
+        readAt: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant, number: Int
+    ) {
+        guard server.describesRequests, let observer = server.observer, let connection else { return }
+        let now = ContinuousClock.now
+        observer.requestAnswered(RequestRecord(
+            route: route, method: head?.method ?? .get, status: status, protocolVersion: .http1_1, isGRPC: false,
+            head: head, wireBytes: requestWireBytes, readDuration: readAt - requestStartedAt,
+            handleDuration: answeredAt - readAt, writeDuration: now - answeredAt, duration: now - requestStartedAt,
+            requestOnConnection: number, lane: connection.laneIndex, observation: observation
+        ))
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {
@@ -309,8 +340,13 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             }
         case .sendRequestTimeoutAndClose:
             let response = HTTPResponse.jsonError(.requestTimeout, "request not received in time")
+            let answeredAt = ContinuousClock.now
             write(response, keepAlive: false, to: connection)
             recordRequest(route: "Timeout", method: currentHead?.method ?? .get, status: 408)
+            describe(
+                route: "Timeout", head: currentHead, status: 408, observation: nil, readAt: answeredAt,
+                answeredAt: answeredAt, number: requestsOnConnection + 1
+            )
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         case .close:

@@ -3,6 +3,7 @@ import HTTP1
 import HTTPServer
 import Ingest
 import Pipeline
+import SelfTelemetry
 
 #if canImport(Glibc)
 import Glibc
@@ -13,45 +14,72 @@ import Glibc
 /// Every refusal is counted once, under its reason, and answered in the format's own encoding. The answer
 /// to a stored request is built on the connection's lane when the pipeline acknowledges (after fdatasync
 /// with `--ack=durable`); the WAL writer only completes a ``PendingResponse``.
+///
+/// With self-telemetry on (`describesRequests`), each answer also carries the request's ``IngestFacts`` as
+/// its observation: what each step learned, and how long decoding and the durability wait took.
 final class IngestAdmission: Sendable {
     private let pipeline: EventPipeline
     private let metrics: KelpieMetrics
     private let keys: APIKeyStore
     private let maxDecodedBodyBytes: Int
+    private let describesRequests: Bool
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
     /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
     static let missingKeyMessage = "missing 'x-honeycomb-team' header"
 
-    init(pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int) {
+    init(
+        pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int,
+        describesRequests: Bool = false
+    ) {
         self.pipeline = pipeline
         self.metrics = metrics
         self.keys = keys
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
+        self.describesRequests = describesRequests
     }
 
     /// Runs the sequence for one request; runs on the connection's lane.
     func answer<Format: IngestFormat>(_ request: HTTPRequest, as format: Format) -> RouteAnswer {
+        // nil unless self-telemetry is on: then every `facts?.` below is skipped.
+        var facts: IngestFacts? = describesRequests ? IngestFacts() : nil
         let screened: Format.Request
         switch format.screen(request) {
         case .success(let value): screened = value
-        case .failure(let refusal): return .now(refuse(refusal, format, nil))
+        case .failure(let refusal): return .now(refuse(refusal, format, nil, facts))
         }
+        facts?.format = format.metricsLabel(screened)
+        facts?.dataset = request.parameters["dataset"]
+        var decodeStartedAt: ContinuousClock.Instant?
         do throws(AdmissionRefusal) {
             let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
+            facts?.keyID = entry.keyID
             let authorized = try format.authorize(screened, http: request, key: entry).get()
             try previewAdmission(request)
-            let body = try decodeContent(format.content(authorized, http: request))
+            if facts != nil { decodeStartedAt = .now }
+            let content = format.content(authorized, http: request)
+            facts?.bodyBytes = content.bytes.count
+            facts?.contentEncoding = content.encoding.map(Self.encodingName)
+            let body = try decodeContent(content)
+            facts?.decodedBytes = body.count
             let decoded = try format.decode(
                 body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
             )
+            if let decodeStartedAt { facts?.decodeDuration = .now - decodeStartedAt }
             let rejected = format.rejectedEvents(of: decoded)
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
+            facts?.eventsRejected = rejected.count
             let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
-            guard !batches.isEmpty else { return .now(format.success(decoded, authorized, sinkRejected: [])) }
-            return submit(batches, decoded, authorized, format)
+            if facts?.dataset == nil { facts?.dataset = batches.first?.dataset }
+            guard !batches.isEmpty else {
+                var response = format.success(decoded, authorized, sinkRejected: [])
+                if let facts { response.observation = facts }
+                return .now(response)
+            }
+            return submit(batches, decoded, authorized, format, facts)
         } catch {
-            return .now(refuse(error, format, screened))
+            if let decodeStartedAt, facts?.decodeDuration == nil { facts?.decodeDuration = .now - decodeStartedAt }
+            return .now(refuse(error, format, screened, facts))
         }
     }
 
@@ -101,10 +129,12 @@ final class IngestAdmission: Sendable {
     /// Hands the batches to the pipeline as one submission. The completion (on the WAL writer's thread)
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
-        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format
+        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
+        _ facts: IngestFacts?
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
+        let submittedAt: ContinuousClock.Instant? = facts == nil ? nil : .now
         let admission = pipeline.submit(batches) { result in
             switch result {
             case .success(let receipt):
@@ -119,7 +149,14 @@ final class IngestAdmission: Sendable {
                         let rejected = rejectedIndices.isEmpty ? 0 : rejectedIndices.count { range.contains($0) }
                         metrics.recordAccepted(events: batch.events.count - rejected, format: label, dataset: batch.dataset)
                     }
-                    return format.success(decoded, request, sinkRejected: receipt.rejected)
+                    var response = format.success(decoded, request, sinkRejected: receipt.rejected)
+                    if var facts, let submittedAt {
+                        facts.durabilityWait = .now - submittedAt
+                        facts.eventsAccepted = first - rejectedIndices.count
+                        facts.eventsRejected += rejectedIndices.count
+                        response.observation = facts
+                    }
+                    return response
                 }
             case .failure:
                 pending.complete {
@@ -127,19 +164,39 @@ final class IngestAdmission: Sendable {
                         .walWriteFailed, .serviceUnavailable, "events could not be stored; retry later", retryAfterSeconds: 1
                     )
                     metrics.recordRefusal(refusal.reason)
-                    return format.refusal(refusal, for: request)
+                    var response = format.refusal(refusal, for: request)
+                    if var facts, let submittedAt {
+                        facts.durabilityWait = .now - submittedAt
+                        facts.refusal = refusal.reason.rawValue
+                        response.observation = facts
+                    }
+                    return response
                 }
             }
         }
-        if let refusal = Self.refusal(admission) { return .now(refuse(refusal, format, request)) }
+        if let refusal = Self.refusal(admission) { return .now(refuse(refusal, format, request, facts)) }
         return .later(pending)
     }
 
     private func refuse<Format: IngestFormat>(
-        _ refusal: AdmissionRefusal, _ format: Format, _ request: Format.Request?
+        _ refusal: AdmissionRefusal, _ format: Format, _ request: Format.Request?, _ facts: IngestFacts?
     ) -> HTTPResponse {
         metrics.recordRefusal(refusal.reason)
-        return format.refusal(refusal, for: request)
+        var response = format.refusal(refusal, for: request)
+        if var facts {
+            facts.refusal = refusal.reason.rawValue
+            response.observation = facts
+        }
+        return response
+    }
+
+    /// The `content_encoding` self-telemetry reports.
+    private static func encodingName(_ encoding: ContentEncoding) -> String {
+        switch encoding {
+        case .identity: "identity"
+        case .gzip: "gzip"
+        case .zstd: "zstd"
+        }
     }
 
     /// The refusal for a pipeline's admission answer, nil when admitted.
