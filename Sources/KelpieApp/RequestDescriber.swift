@@ -28,17 +28,19 @@ final class RequestDescriber: HTTPServerObserver {
     var describesRequests: Bool { true }
 
     func requestAnswered(_ record: RequestRecord) {
-        let facts = record.observation as? IngestFacts
+        // Only gRPC answers a refusal with a status below 400 (200 and a grpc-status): other requests are
+        // sampled before their facts are looked at, so a sampled-out success costs next to nothing.
+        var facts = record.isGRPC || record.status >= 400 ? record.observation as? IngestFacts : nil
+        guard let sampleRate = reporter.sampleRate(status: record.status, refused: facts?.refusal != nil) else { return }
+        if facts == nil { facts = record.observation as? IngestFacts }
+        let userAgent = record.head?.headers["User-Agent"]
         // A Kelpie that is its own self-telemetry upstream would describe the requests carrying its own
         // events, and those descriptions in the next request, forever: its own requests are not described.
-        if facts?.dataset == reporter.configuration.dataset, record.head?.headers["User-Agent"] == ownUserAgent {
-            return
-        }
-        guard let sampleRate = reporter.sampleRate(status: record.status, refused: facts?.refusal != nil) else { return }
+        if userAgent == ownUserAgent, facts?.dataset == reporter.configuration.dataset { return }
         let event = RequestEvent(
             route: record.route, method: record.method.rawValue, status: record.status,
             protocolName: record.isGRPC ? "grpc" : record.protocolVersion.rawValue, requestBytes: record.wireBytes,
-            contentType: record.head?.headers["Content-Type"], userAgent: record.head?.headers["User-Agent"],
+            contentType: record.head?.headers["Content-Type"], userAgent: userAgent,
             duration: record.duration, read: record.readDuration, handle: record.handleDuration,
             write: record.writeDuration, connectionReused: record.requestOnConnection > 1, lane: record.lane,
             ingest: facts

@@ -15,7 +15,7 @@ public struct SelfTelemetryConfiguration: Sendable {
     public var maxQueuedEvents: Int = 4_096
     /// Longest a request event waits before it is sent; a full block (``maxEventsPerBlock``) goes at once.
     public var flushInterval: Duration = .milliseconds(500)
-    /// Events per block handed to the sender (and at most per upstream request).
+    /// Events per block handed to the sender; while the upstream is busy, blocks join larger requests.
     public var maxEventsPerBlock: Int = 512
     /// One process event this often (and one at start).
     public var processInterval: Duration = .seconds(10)

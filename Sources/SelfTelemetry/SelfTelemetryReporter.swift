@@ -66,7 +66,9 @@ public final class SelfTelemetryReporter: Sendable {
         configuration: SelfTelemetryConfiguration, userAgent: String, logger: Logger
     ) throws(RelayError) -> RelaySink {
         var relay = RelayConfiguration(upstreamURL: configuration.url, apiKey: configuration.apiKey)
-        relay.batchEvents = configuration.maxEventsPerBlock
+        // With a request slot free a block goes at once; while both are busy, blocks join one request of up
+        // to half the queue, so a slow upstream gets fewer, larger requests.
+        relay.batchEvents = max(configuration.maxEventsPerBlock, configuration.maxQueuedEvents / configuration.maxInFlight)
         relay.linger = .milliseconds(50)
         relay.maxInFlight = configuration.maxInFlight
         relay.timeout = configuration.timeout
