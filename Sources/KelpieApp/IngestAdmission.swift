@@ -65,7 +65,9 @@ final class IngestAdmission: Sendable {
             let decoded = try format.decode(
                 body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
             )
-            if let decodeStartedAt { facts?.decodeDuration = .now - decodeStartedAt }
+            // The end of decoding is also where the durability wait starts (handing over the batches is next).
+            let decodedAt: ContinuousClock.Instant? = decodeStartedAt == nil ? nil : .now
+            if let decodeStartedAt, let decodedAt { facts?.decodeDuration = decodedAt - decodeStartedAt }
             let rejected = format.rejectedEvents(of: decoded)
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
             facts?.eventsRejected = rejected.count
@@ -76,7 +78,7 @@ final class IngestAdmission: Sendable {
                 if let facts { response.observation = facts }
                 return .now(response)
             }
-            return submit(batches, decoded, authorized, format, facts)
+            return submit(batches, decoded, authorized, format, facts, submittedAt: decodedAt)
         } catch {
             if let decodeStartedAt, facts?.decodeDuration == nil { facts?.decodeDuration = .now - decodeStartedAt }
             return .now(refuse(error, format, screened, facts))
@@ -130,11 +132,10 @@ final class IngestAdmission: Sendable {
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
         _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
-        _ facts: IngestFacts?
+        _ facts: IngestFacts?, submittedAt: ContinuousClock.Instant?
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
-        let submittedAt: ContinuousClock.Instant? = facts == nil ? nil : .now
         let admission = pipeline.submit(batches) { result in
             switch result {
             case .success(let receipt):

@@ -19,7 +19,7 @@ public struct IngestFacts: Sendable, Equatable {
     public var contentEncoding: String?
     /// Content decoding plus format decoding, on the lane.
     public var decodeDuration: Duration?
-    /// From handing the batches to the pipeline to the answer built on the lane: the WAL's group commit and
+    /// From the end of decoding (the batches go to the pipeline next) to the answer built on the lane: the WAL's group commit and
     /// fsync with ack=durable, the sink's confirmation with ack=delivered, the hop back to the lane.
     public var durabilityWait: Duration?
 

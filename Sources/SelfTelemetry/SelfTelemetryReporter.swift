@@ -27,12 +27,13 @@ public final class SelfTelemetryReporter: Sendable {
     private let buffer: Lock<TelemetryBuffer>
     private let queue = DispatchQueue(label: "kelpie.self-telemetry", qos: .utility)
     private let loop: SenderLoop
-    /// Successful requests seen, for 1-in-N sampling.
-    private let sampledCount = Atomic<Int>(0)
-    /// Since the last process event.
-    private let requests = Atomic<Int>(0)
+    /// Requests seen since start (never reset: the process event takes differences). A success costs one
+    /// atomic add, which also picks the 1 in N to keep; the rest (errors, refusals) one or two more.
+    private let successes = Atomic<Int>(0)
+    private let others = Atomic<Int>(0)
     private let errors = Atomic<Int>(0)
     private let refusals = Atomic<Int>(0)
+    /// Dropped since the last process event.
     private let dropped = Atomic<Int>(0)
 
     /// State of the loop on `queue`.
@@ -42,6 +43,8 @@ public final class SelfTelemetryReporter: Sendable {
         let startedAt = ContinuousClock.now
         var lastProcessAt = ContinuousClock.now
         var lastCPUSeconds: Double?
+        /// The request counters at the last process event.
+        var counted = (requests: 0, errors: 0, refusals: 0)
     }
 
     /// `sink` sends the events (``makeSender(configuration:userAgent:logger:)``; tests pass their own);
@@ -96,13 +99,15 @@ public final class SelfTelemetryReporter: Sendable {
     /// Counts one answered request and decides whether it is described: the sample rate to send it with, or
     /// nil when sampling leaves it out. Errors (status >= 400) and refusals are always kept, at rate 1.
     public func sampleRate(status: Int, refused: Bool) -> Int? {
-        requests.add(1, ordering: .relaxed)
         let error = status >= 400
+        guard error || refused else {
+            let rate = configuration.sampleRate
+            return successes.wrappingAdd(1, ordering: .relaxed).oldValue % rate == 0 ? rate : nil
+        }
+        others.add(1, ordering: .relaxed)
         if error { errors.add(1, ordering: .relaxed) }
         if refused { refusals.add(1, ordering: .relaxed) }
-        let rate = configuration.sampleRate
-        if error || refused || rate == 1 { return 1 }
-        return sampledCount.wrappingAdd(1, ordering: .relaxed).oldValue % rate == 0 ? rate : nil
+        return 1
     }
 
     /// Queues a kept request event (see ``sampleRate(status:refused:)``), timed at its start: now less its duration.
@@ -146,12 +151,17 @@ public final class SelfTelemetryReporter: Sendable {
         let cpuPercent = loop.lastCPUSeconds.flatMap { last in seconds > 0 ? (sample.cpuSeconds - last) / seconds * 100 : nil }
         loop.lastCPUSeconds = sample.cpuSeconds
         loop.lastProcessAt = now
+        let counted = (
+            requests: successes.load(ordering: .relaxed) &+ others.load(ordering: .relaxed),
+            errors: errors.load(ordering: .relaxed), refusals: refusals.load(ordering: .relaxed)
+        )
         let event = ProcessEvent(
             sample: sample, interval: interval, uptime: now - loop.startedAt, cpuPercent: cpuPercent,
-            requests: requests.exchange(0, ordering: .relaxed), errors: errors.exchange(0, ordering: .relaxed),
-            refusals: refusals.exchange(0, ordering: .relaxed), telemetryDropped: dropped.exchange(0, ordering: .relaxed),
+            requests: counted.requests &- loop.counted.requests, errors: counted.errors &- loop.counted.errors,
+            refusals: counted.refusals &- loop.counted.refusals, telemetryDropped: dropped.exchange(0, ordering: .relaxed),
             telemetryQueued: buffer.withLock { $0.queued }
         )
+        loop.counted = counted
         enqueue(TelemetryEvent(timeUnixNanos: Self.unixNanos(), sampleRate: 1, body: .process(event)))
     }
 

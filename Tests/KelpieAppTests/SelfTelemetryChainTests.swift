@@ -9,7 +9,7 @@ import Glibc
 /// The dogfood chain with real processes, as deploy/overlays wires it: prod → dogfood → kibble, each a
 /// `kelpie serve` with its own spool. Prod's request events land in dogfood's spool, dogfood's (which
 /// describe prod's telemetry requests) in kibble's; a frozen, then killed, dogfood does not slow prod, and
-/// what prod could not send is counted in its /metrics.
+/// what prod could not send is counted in its /metrics. Takes the 5 s of one timed-out telemetry request.
 @Suite(.serialized) struct SelfTelemetryChainTests {
     /// The documented request-event fields (docs/dogfood.md) an accepted ingest request has.
     static let requestFields = [
@@ -43,11 +43,17 @@ import Glibc
         return nil
     }
 
-    /// Sends `count` batches to prod on one keep-alive connection; returns the slowest answer.
-    static func load(_ port: UInt16, count: Int, agent: String) throws -> Duration {
+    /// Sends `count` batches to prod on one keep-alive connection (or, with `until`, as many as it takes for
+    /// `until` to hold, checked every 20 requests); returns the slowest answer and how many were sent.
+    static func load(
+        _ port: UInt16, count: Int, agent: String, until: (() -> Bool)? = nil
+    ) throws -> (slowest: Duration, sent: Int) {
         let client = try RawHTTPClient(port: port, timeoutSeconds: 10)
         var slowest: Duration = .zero
-        for index in 0..<count {
+        var index = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while until == nil ? index < count : !(index % 20 == 0 && until!()) && ContinuousClock.now < deadline {
+            defer { index += 1 }
             let body = Array(#"[{"data":{"n":\#(index),"s":"chain"}},{"data":{"n":\#(index),"t":true}}]"#.utf8)
             let started = ContinuousClock.now
             let answer = try client.roundTrip(
@@ -58,7 +64,7 @@ import Glibc
             slowest = max(slowest, ContinuousClock.now - started)
             #expect(answer.status == 200, "request \(index) of \(agent): \(answer.status)")
         }
-        return slowest
+        return (slowest, index)
     }
 
     @Test func prodDogfoodKibble() async throws {
@@ -92,7 +98,7 @@ import Glibc
         )
 
         // 1. Load to prod: dogfood's spool holds one request event per request, with the documented fields.
-        let slowestUp = try Self.load(prod.port, count: 40, agent: "chain-load/up")
+        let slowestUp = try Self.load(prod.port, count: 40, agent: "chain-load/up").slowest
         var described: [[String: Any]] = []
         let arrived = await waitUntil(timeout: .seconds(30)) {
             described = Self.data(directory, "dogfood").filter { $0["user_agent"] as? String == "chain-load/up" }
@@ -129,26 +135,36 @@ import Glibc
             #expect(event["instance"] as? String != prodProcess?["instance"] as? String, "described by dogfood, not prod")
         }
 
-        // 3. Dogfood frozen (connections accepted by the kernel, never answered), then killed: prod answers
-        // every request within the deadline, and counts what it could not send.
+        // Dogfood stores before it answers: wait for prod to hear the answers (40 request events and its
+        // process event), so none of them is in flight below.
+        let sent = "kelpie_self_telemetry_sent_events_total"
+        #expect(await waitUntil(timeout: .seconds(30)) { Self.metric(prod.port, sent) ?? 0 >= 41 }, "prod's sent events")
+        let sentBefore = Self.metric(prod.port, sent) ?? 0
+
+        // 3. Dogfood frozen (the kernel still accepts connections, nothing answers): prod keeps answering
+        // within the deadline until its telemetry requests time out (5 s) and their events are counted.
+        let dropped = #"kelpie_self_telemetry_dropped_events_total{reason="send_failed"}"#
         dogfood.signal(SIGSTOP)
-        let slowestFrozen = try Self.load(prod.port, count: 40, agent: "chain-load/frozen")
+        let frozen = try Self.load(prod.port, count: 0, agent: "chain-load/frozen") { Self.metric(prod.port, dropped) ?? 0 > 0 }
+        #expect(Self.metric(prod.port, dropped) ?? 0 > 0, "prod's telemetry requests to a frozen dogfood timed out and were counted")
+        // Then killed: the same, with connections refused.
         dogfood.signal(SIGKILL)
         _ = dogfood.waitForExit(timeoutSeconds: 10)
-        let slowestGone = try Self.load(prod.port, count: 40, agent: "chain-load/gone")
-        for (phase, slowest) in [("up", slowestUp), ("frozen", slowestFrozen), ("gone", slowestGone)] {
+        let gone = try Self.load(prod.port, count: 40, agent: "chain-load/gone")
+        for (phase, slowest) in [("up", slowestUp), ("frozen", frozen.slowest), ("gone", gone.slowest)] {
             #expect(slowest < Self.answerDeadline, "slowest answer with dogfood \(phase): \(slowest)")
         }
-        let dropped = #"kelpie_self_telemetry_dropped_events_total{reason="send_failed"}"#
         var count: Double = 0
+        // Every request event of the frozen and gone phases, at least: failed, or refused by the full queue.
+        let full = #"kelpie_self_telemetry_dropped_events_total{reason="queue_full"}"#
         let counted = await waitUntil(timeout: .seconds(30)) {
-            count = Self.metric(prod.port, dropped) ?? 0
-            return count >= 40
+            count = (Self.metric(prod.port, dropped) ?? 0) + (Self.metric(prod.port, full) ?? 0)
+            return count >= Double(frozen.sent + gone.sent)
         }
-        #expect(counted, "prod counted \(count) events it could not send")
-        #expect(Self.metric(prod.port, "kelpie_self_telemetry_sent_events_total") ?? 0 >= 40)
+        #expect(counted, "prod counted \(count) of \(frozen.sent + gone.sent) events it could not send")
+        #expect(Self.metric(prod.port, sent) == sentBefore, "nothing was sent while dogfood was frozen or gone")
         let stored = try readSpoolEvents(dataDirectory: directory.file("prod")).count
-        #expect(stored == 240, "prod stored every customer event: \(stored)")
+        #expect(stored == 2 * (40 + frozen.sent + gone.sent), "prod stored every customer event: \(stored)")
 
         prod.signal(SIGTERM)
         kibble.signal(SIGTERM)
