@@ -278,8 +278,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             describer.requestAnswered(RequestRecord(
                 route: route ?? stream.route, method: stream.head.method, status: response.status.code,
                 protocolVersion: .http2, isGRPC: stream.isGRPC, head: stream.head, wireBytes: stream.wireBytes,
-                readDuration: readAt - stream.startedAt, handleDuration: answeredAt - readAt,
-                writeDuration: now - answeredAt, duration: now - stream.startedAt,
+                startedAt: stream.startedAt, readAt: readAt, answeredAt: answeredAt, finishedAt: now,
                 requestOnConnection: streamsAnswered, lane: connection.laneIndex, observation: response.observation
             ))
         }

@@ -312,8 +312,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         guard let describer, let connection else { return }
         describer.requestAnswered(RequestRecord(
             route: route, method: head?.method ?? .get, status: status, protocolVersion: .http1_1, isGRPC: false,
-            head: head, wireBytes: requestWireBytes, readDuration: readAt - requestStartedAt,
-            handleDuration: answeredAt - readAt, writeDuration: now - answeredAt, duration: now - requestStartedAt,
+            head: head, wireBytes: requestWireBytes, startedAt: requestStartedAt, readAt: readAt,
+            answeredAt: answeredAt, finishedAt: now,
             requestOnConnection: number, lane: connection.laneIndex, observation: observation
         ))
     }

@@ -18,14 +18,20 @@ public struct RequestRecord: Sendable {
     public var head: RequestHead?
     /// Head plus body bytes as framed on the wire (HTTP/2: header field bytes plus DATA payload).
     public var wireBytes: Int
-    public var readDuration: Duration
-    public var handleDuration: Duration
-    public var writeDuration: Duration
-    public var duration: Duration
+    /// The instants the durations are made of (kept as instants: a record sampled out is never subtracted).
+    public var startedAt: ContinuousClock.Instant
+    public var readAt: ContinuousClock.Instant
+    public var answeredAt: ContinuousClock.Instant
+    public var finishedAt: ContinuousClock.Instant
     /// 1 for the first request of a connection (a new connection), 2 and up on a reused one.
     public var requestOnConnection: Int
     /// The I/O lane that served the connection.
     public var lane: Int
     /// What the route attached to its answer (``HTTPResponse/observation``), opaque to the server.
     public var observation: (any Sendable)?
+
+    public var readDuration: Duration { readAt - startedAt }
+    public var handleDuration: Duration { answeredAt - readAt }
+    public var writeDuration: Duration { finishedAt - answeredAt }
+    public var duration: Duration { finishedAt - startedAt }
 }

@@ -42,7 +42,7 @@ final class IngestAdmission: Sendable {
     /// Runs the sequence for one request; runs on the connection's lane.
     func answer<Format: IngestFormat>(_ request: HTTPRequest, as format: Format) -> RouteAnswer {
         // nil unless self-telemetry is on: then every `facts?.` below is skipped.
-        var facts: IngestFacts? = describesRequests ? IngestFacts() : nil
+        let facts: IngestFacts? = describesRequests ? IngestFacts() : nil
         let screened: Format.Request
         switch format.screen(request) {
         case .success(let value): screened = value
@@ -50,13 +50,12 @@ final class IngestAdmission: Sendable {
         }
         facts?.format = format.metricsLabel(screened)
         facts?.dataset = request.parameters["dataset"]
-        var decodeStartedAt: ContinuousClock.Instant?
         do throws(AdmissionRefusal) {
             let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
             facts?.keyID = entry.keyID
             let authorized = try format.authorize(screened, http: request, key: entry).get()
             try previewAdmission(request)
-            if facts != nil { decodeStartedAt = .now }
+            if let facts { facts.decodeStartedAt = .now }
             let content = format.content(authorized, http: request)
             facts?.bodyBytes = content.bytes.count
             facts?.contentEncoding = content.encoding.map(Self.encodingName)
@@ -66,8 +65,7 @@ final class IngestAdmission: Sendable {
                 body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
             )
             // The end of decoding is also where the durability wait starts (handing over the batches is next).
-            let decodedAt: ContinuousClock.Instant? = decodeStartedAt == nil ? nil : .now
-            if let decodeStartedAt, let decodedAt { facts?.decodeDuration = decodedAt - decodeStartedAt }
+            if let facts { facts.decodedAt = .now }
             let rejected = format.rejectedEvents(of: decoded)
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
             facts?.eventsRejected = rejected.count
@@ -78,9 +76,9 @@ final class IngestAdmission: Sendable {
                 if let facts { response.observation = facts }
                 return .now(response)
             }
-            return submit(batches, decoded, authorized, format, facts, submittedAt: decodedAt)
+            return submit(batches, decoded, authorized, format, facts)
         } catch {
-            if let decodeStartedAt, facts?.decodeDuration == nil { facts?.decodeDuration = .now - decodeStartedAt }
+            if let facts, facts.decodeStartedAt != nil, facts.decodedAt == nil { facts.decodedAt = .now }
             return .now(refuse(error, format, screened, facts))
         }
     }
@@ -132,7 +130,7 @@ final class IngestAdmission: Sendable {
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
         _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
-        _ facts: IngestFacts?, submittedAt: ContinuousClock.Instant?
+        _ facts: IngestFacts?
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
@@ -151,8 +149,8 @@ final class IngestAdmission: Sendable {
                         metrics.recordAccepted(events: batch.events.count - rejected, format: label, dataset: batch.dataset)
                     }
                     var response = format.success(decoded, request, sinkRejected: receipt.rejected)
-                    if var facts, let submittedAt {
-                        facts.durabilityWait = .now - submittedAt
+                    if let facts {
+                        facts.storedAt = .now
                         facts.eventsAccepted = first - rejectedIndices.count
                         facts.eventsRejected += rejectedIndices.count
                         response.observation = facts
@@ -166,8 +164,8 @@ final class IngestAdmission: Sendable {
                     )
                     metrics.recordRefusal(refusal.reason)
                     var response = format.refusal(refusal, for: request)
-                    if var facts, let submittedAt {
-                        facts.durabilityWait = .now - submittedAt
+                    if let facts {
+                        facts.storedAt = .now
                         facts.refusal = refusal.reason.rawValue
                         response.observation = facts
                     }
@@ -184,7 +182,7 @@ final class IngestAdmission: Sendable {
     ) -> HTTPResponse {
         metrics.recordRefusal(refusal.reason)
         var response = format.refusal(refusal, for: request)
-        if var facts {
+        if let facts {
             facts.refusal = refusal.reason.rawValue
             response.observation = facts
         }

@@ -1,7 +1,7 @@
 /// One request as self-telemetry describes it: the server's view (route, status, bytes, timings,
 /// connection) and, for ingest routes, the admission's (``IngestFacts``). Plain values, encoded to JSON on
 /// the sender's thread, never on the lane.
-public struct RequestEvent: Sendable, Equatable {
+public struct RequestEvent: Sendable {
     public var route: String
     public var method: String
     public var status: Int

@@ -1,6 +1,6 @@
 /// One event on its way out: when it happened, the sample rate it stands for, and what it describes.
-struct TelemetryEvent: Sendable, Equatable {
-    enum Body: Sendable, Equatable {
+struct TelemetryEvent: Sendable {
+    enum Body: Sendable {
         case request(RequestEvent)
         case process(ProcessEvent)
     }

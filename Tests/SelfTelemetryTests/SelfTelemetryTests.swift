@@ -69,7 +69,7 @@ final class RecordingObserver: SelfTelemetryObserver, @unchecked Sendable {  // 
     )
 
     static func request(status: Int = 200, refusal: String? = nil, userAgent: String? = "libhoney-go/1.0") -> RequestEvent {
-        var facts = IngestFacts()
+        let facts = IngestFacts()
         facts.format = "json"
         facts.dataset = "orders"
         facts.keyID = "0123456789abcdef"
@@ -79,8 +79,10 @@ final class RecordingObserver: SelfTelemetryObserver, @unchecked Sendable {  // 
         facts.bodyBytes = 100
         facts.decodedBytes = 400
         facts.contentEncoding = "zstd"
-        facts.decodeDuration = .microseconds(12)
-        facts.durabilityWait = .microseconds(800)
+        let start = ContinuousClock.now
+        facts.decodeStartedAt = start
+        facts.decodedAt = start + .microseconds(12)
+        facts.storedAt = start + .microseconds(812)
         return RequestEvent(
             route: "/1/batch/{dataset}", method: "POST", status: status, protocolName: "http/1.1", requestBytes: 250,
             contentType: "application/json", userAgent: userAgent, duration: .microseconds(1_000),
