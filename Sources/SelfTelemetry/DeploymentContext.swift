@@ -26,14 +26,14 @@ public struct DeploymentContext: Sendable, Equatable {
 
     /// The fields as JSON members, each with a leading comma, to append to every event's `data`.
     func jsonMembers() -> [UInt8] {
-        var writer = JSONObjectWriter()
-        writer.string("version", version)
-        writer.string("instance", instance)
-        writer.string("host", host)
-        writer.string("pod", pod)
-        writer.string("namespace", namespace)
-        writer.string("node", node)
-        writer.bool("is_kubernetes", isKubernetes)
-        return writer.members
+        JSONObjectWriter.members { writer in
+            writer.string("version", version)
+            writer.string("instance", instance)
+            writer.string("host", host)
+            writer.string("pod", pod)
+            writer.string("namespace", namespace)
+            writer.string("node", node)
+            writer.bool("is_kubernetes", isKubernetes)
+        }
     }
 }

@@ -45,9 +45,14 @@ struct TelemetryBuffer {
         flushRequested = false
         let count = min(maxEvents, waiting.count)
         guard count > 0 else { return [] }
+        inFlight += count
+        if count == waiting.count {
+            // The common case: everything waiting, handed over without copying an event.
+            defer { waiting = [] }
+            return waiting
+        }
         let taken = Array(waiting.prefix(count))
         waiting.removeFirst(count)
-        inFlight += count
         return taken
     }
 

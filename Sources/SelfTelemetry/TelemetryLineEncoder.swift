@@ -28,14 +28,14 @@ struct TelemetryLineEncoder {
     func append(_ event: TelemetryEvent, to lines: inout [UInt8]) {
         lines.append(contentsOf: head)
         EventTime.formatRFC3339Nano(event.timeUnixNanos, into: &lines)
-        lines.append(contentsOf: "\",\"samplerate\":\(event.sampleRate),\"key_id\":\"\",\"data\":{".utf8)
-        var writer = JSONObjectWriter()
+        lines.append(contentsOf: "\",\"samplerate\":\(event.sampleRate),\"key_id\":\"\",\"data\":".utf8)
+        var writer = JSONObjectWriter(appendingTo: &lines)
         switch event.body {
         case .request(let request): request.write(to: &writer, maxFieldBytes: maxFieldBytes)
         case .process(let process): process.write(to: &writer)
         }
         writer.append(members: context)
-        lines.append(contentsOf: writer.members.dropFirst())
-        lines.append(contentsOf: "}}\n".utf8)
+        lines = writer.finish()
+        lines.append(contentsOf: "}\n".utf8)
     }
 }
