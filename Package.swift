@@ -3,8 +3,8 @@
 // EventModel (pure Swift: events, times, bytes, JSON strings) ← HTTP1, Ingest, Pipeline, LoadKit; Locking (the
 // one lock type) ← every library that shares state between threads;
 // C wrappers → DispatchSockets; CNGHTTP2 → HTTP2 (I/O-free); DispatchSockets + HTTP1 + HTTP2 + GRPC → HTTPServer;
-// C wrappers → Ingest; Pipeline + CCurl → RelaySink;
-// HTTPServer + Ingest + Pipeline + RelaySink + KafkaSink → KelpieApp → kelpie; LoadKit → kelpie-load.
+// C wrappers → Ingest; Pipeline + CCurl → RelaySink; RelaySink + Pipeline + EventModel → SelfTelemetry;
+// HTTPServer + Ingest + Pipeline + RelaySink + SelfTelemetry + KafkaSink → KelpieApp → kelpie; LoadKit → kelpie-load.
 // Pipeline never sees Ingest.
 // KafkaSink → LoadKit too: `kelpie-load verify` reads topics with its KafkaPartitionConsumer and maps
 // topic templates with its KafkaTopicName, so both sides agree on names by construction.
@@ -107,6 +107,13 @@ let package = Package(
             swiftSettings: strict, linkerSettings: curlLinkerSettings
         ),
 
+        // Self-telemetry: wide events about this process, sent through RelaySink's client (docs/dogfood.md).
+        .target(
+            name: "SelfTelemetry",
+            dependencies: ["EventModel", "Locking", "Pipeline", "RelaySink", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
         .target(name: "KafkaSink", dependencies: ["CRdKafka", "Locking", "Pipeline"], swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings),
 
         // MARK: composition root and executables
@@ -114,7 +121,7 @@ let package = Package(
             name: "KelpieApp",
             dependencies: [
                 "KafkaSink",
-                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "Locking", "CYAML",
+                "DispatchSockets", "HTTP1", "HTTP2", "GRPC", "HTTPServer", "EventModel", "Ingest", "Pipeline", "RelaySink", "SelfTelemetry", "Locking", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -166,6 +173,7 @@ let package = Package(
             dependencies: ["RelaySink", "CCurl", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "SelfTelemetryTests", dependencies: ["SelfTelemetry", "Pipeline", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Ingest", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict

@@ -107,8 +107,9 @@ for name in $rendered; do
   run "yamllint rendered $name" "$VENV/bin/yamllint" -s -c "$ROOT/.yamllint" "$OUT/$name.yaml"
 done
 run "yamllint deploy/ sources and .yamllint" "$VENV/bin/yamllint" -s -c "$ROOT/.yamllint" "$ROOT/deploy" "$ROOT/.yamllint"
-run "kubernetes-validate --strict deploy/base/secret-keys.template.yaml" \
-  "$VENV/bin/kubernetes-validate" --strict "$ROOT/deploy/base/secret-keys.template.yaml"
+for template in "$ROOT"/deploy/base/secret-keys.template.yaml "$ROOT"/deploy/overlays/*/secret-*.template.yaml; do
+  run "kubernetes-validate --strict ${template#"$ROOT/"}" "$VENV/bin/kubernetes-validate" --strict "$template"
+done
 run "grafana dashboard is valid JSON" "$PY" -m json.tool "$ROOT/deploy/grafana/kelpie.json"
 run "hadolint Dockerfile" "$VENV/bin/hadolint" "$ROOT/Dockerfile"
 
@@ -142,6 +143,10 @@ if [ -s "$OUT/prod.yaml" ]; then
   run_expect_fail "consistency rejects a writable root filesystem" mutate 's|readOnlyRootFilesystem: true|readOnlyRootFilesystem: false|'
   run_expect_fail "consistency rejects a WAL sizeLimit below retention" mutate 's|sizeLimit: 4Gi|sizeLimit: 1Gi|'
   run_expect_fail "consistency rejects an unknown metric name" mutate 's|kelpie_pipeline_saturated)|kelpie_pipeline_saturation)|'
+  run_expect_fail "consistency rejects prod's self-telemetry skipping dogfood" mutate 's|kelpie.kelpie-dogfood.svc|kelpie.kelpie-kibble.svc|'
+  run_expect_fail "consistency rejects a self-telemetry key file outside any mount" \
+    mutate 's|KELPIE_SELF_TELEMETRY_KEY_FILE: /etc/kelpie/self-telemetry/key|KELPIE_SELF_TELEMETRY_KEY_FILE: /etc/kelpie/elsewhere/key|'
+  run_expect_fail "consistency rejects a pod without the downward-API node name" mutate 's|fieldPath: spec.nodeName|fieldPath: status.hostIP|'
 fi
 
 if [ -s "$OUT/prod-kafka.yaml" ]; then

@@ -261,6 +261,18 @@ EOF
   local live
   if live=$("$PY" "$CHECKS" live-metrics "$TMP/metrics.txt" 2>&1); then ok "drift ($overlay): $live"
   else not_ok "drift: metrics referenced by the dashboard/alerts/HPA are exposed"; echo "    $live"; fi
+  # Self-telemetry is on in this overlay, and its next environment does not exist here: what it cannot
+  # send is counted, and ingest above went on regardless.
+  if grep -q '^KELPIE_SELF_TELEMETRY_URL=.' "$envfile"; then
+    local dropped="" series='kelpie_self_telemetry_dropped_events_total{reason="send_failed"}'
+    for i in $(seq 1 300); do
+      dropped=$(curl -s -m 2 "$base/metrics" | awk -v s="$series" '$1 == s {print $2}')
+      [ -n "$dropped" ] && [ "${dropped%.*}" -gt 0 ] && break
+      sleep 0.1
+    done
+    expect "drift ($overlay): self-telemetry is on and counts the events it cannot send ($series $dropped)" \
+      test -n "$dropped" -a "${dropped%.*}" -gt 0
+  fi
 
   kill -TERM "$KELPIE_PID"
   local status=""
@@ -276,10 +288,12 @@ EOF
   fi
   KELPIE_PID=""
 }
-drift prod
+# The self-telemetry key Secret is mounted in the pod; here a local file stands in for it.
+echo "drift-self-telemetry-key" >"$TMP/self-telemetry.key"
+drift prod KELPIE_SELF_TELEMETRY_KEY_FILE="$TMP/self-telemetry.key"
 # prod-kafka with its brokers replaced by librdkafka's mock cluster (in the kelpie process, stopped with it);
 # an accepted batch proves the Kafka sink delivered (--ack delivered answers only after the delivery report).
-drift prod-kafka KELPIE_KAFKA_PROPERTY=test.mock.num.brokers=1
+drift prod-kafka KELPIE_KAFKA_PROPERTY=test.mock.num.brokers=1 KELPIE_SELF_TELEMETRY_KEY_FILE="$TMP/self-telemetry.key"
 
 # --- 4. systemd unit (plain VMs) ------------------------------------------------------------------
 . "$ROOT/deploy/tests/systemd-unit.sh"

@@ -30,6 +30,8 @@ public final class Connection: @unchecked Sendable {  // unchecked: lane-confine
 
     let fileDescriptor: Int32
     let lane: IOLane
+    /// The number of the I/O lane this connection lives on (0 ..< lane count).
+    public var laneIndex: Int { lane.index }
     /// Slot in the lane's ConnectionTable (-1 when not in it).
     var tableSlot = -1
     private(set) var channel: (any ReadinessChannel)!

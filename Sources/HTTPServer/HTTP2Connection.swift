@@ -11,6 +11,9 @@ import HTTP2
 /// reaches it only through `Connection.execute`.
 final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
+    /// The server's observer when it describes requests (read once: each access to `server` is an unowned
+    /// retain).
+    private let describer: (any HTTPServerObserver)?
     private let connection: Connection
     private let session: HTTP2Session
     private var keepAlive: HTTP2KeepAlive
@@ -20,6 +23,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private var closed = false
     /// True while session events are being handled: answers given then go out with the next write.
     private var handlingEvents = false
+    /// Streams answered on this connection so far (the first is a new connection's, later ones reuse it).
+    private var streamsAnswered = 0
 
     /// One request in progress on a stream.
     private struct StreamRequest {
@@ -27,6 +32,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         var isGRPC: Bool
         var body: [UInt8] = []
         var startedAt: ContinuousClock.Instant
+        /// When the body was complete (set only while the observer describes requests).
+        var readAt: ContinuousClock.Instant?
         var wireBytes: Int
         var route = ""
         var dispatched = false
@@ -36,6 +43,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
 
     init(server: Server, connection: Connection) {
         self.server = server
+        self.describer = server.describesRequests ? server.observer : nil
         self.connection = connection
         self.session = HTTP2Session(limits: server.configuration.http2Limits)
         self.keepAlive = HTTP2KeepAlive(limits: server.configuration.http2Limits, now: .now)
@@ -198,6 +206,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private func dispatch(_ id: Int32) {
         guard var stream = streams[id], !stream.dispatched, !stream.answered else { return }
         stream.dispatched = true
+        if describer != nil { stream.readAt = .now }
         var request = HTTPRequest(
             head: stream.head, body: stream.body, startedAt: stream.startedAt, wireByteCount: stream.wireBytes,
             protocolVersion: .http2
@@ -253,14 +262,26 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         }
         let trailers = response.trailers.map { HTTP2HeaderField($0.0.lowercased(), $0.1) }
         let omitBody = stream.head.method == .head
+        let answeredAt = describer != nil ? ContinuousClock.now : stream.startedAt
         session.respond(
             streamID: id, status: response.status.code, headers: headers, body: omitBody ? [] : response.body,
             trailers: trailers
         )
+        let now = ContinuousClock.now
         RequestSeriesCache.record(
             on: connection, observer: server.observer, route: route ?? stream.route, method: stream.head.method,
-            status: response.status.code, protocolVersion: .http2, duration: .now - stream.startedAt, wireBytes: stream.wireBytes
+            status: response.status.code, protocolVersion: .http2, duration: now - stream.startedAt, wireBytes: stream.wireBytes
         )
+        streamsAnswered += 1
+        if let describer {
+            let readAt = stream.readAt ?? answeredAt
+            describer.requestAnswered(RequestRecord(
+                route: route ?? stream.route, method: stream.head.method, status: response.status.code,
+                protocolVersion: .http2, isGRPC: stream.isGRPC, head: stream.head, wireBytes: stream.wireBytes,
+                startedAt: stream.startedAt, readAt: readAt, answeredAt: answeredAt, finishedAt: now,
+                requestOnConnection: streamsAnswered, lane: connection.laneIndex, observation: response.observation
+            ))
+        }
         if !handlingEvents { flush() }
     }
 

@@ -12,6 +12,9 @@ import Glibc
 /// needs no locks. A pending answer completed elsewhere reaches it only through `Connection.execute`.
 final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
+    /// The server's observer when it describes requests (read once: each access to `server` is an unowned
+    /// retain).
+    private let describer: (any HTTPServerObserver)?
     private var connection: (any HTTPTransport)?
     private var parser: RequestParser
     private var machine: HTTPConnectionStateMachine
@@ -26,6 +29,10 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private var body: [UInt8] = []
     private var requestStartedAt: ContinuousClock.Instant = .now
     private var requestWireBytes = 0
+    /// When the request in flight was complete (set only while the observer describes requests).
+    private var requestReadAt: ContinuousClock.Instant = .now
+    /// Requests dispatched on this connection so far; 1 while the first is in flight.
+    private var requestsOnConnection = 0
     /// Increments per dispatched request, so a late or duplicate answer for an older request is ignored.
     private var generation: UInt64 = 0
     private var currentRoute = ""
@@ -38,6 +45,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     init(server: Server) {
         self.server = server
+        self.describer = server.describesRequests ? server.observer : nil
         self.parser = RequestParser(limits: server.configuration.parserLimits)
         self.machine = HTTPConnectionStateMachine(timeouts: server.configuration.timeouts)
     }
@@ -200,6 +208,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private func dispatchRequest() {
         guard let head = currentHead, let connection else { return }
         inFlightHead = head
+        requestsOnConnection += 1
+        if describer != nil { requestReadAt = .now }
         perform(machine.requestCompleted())
         generation &+= 1
         let requestGeneration = generation
@@ -246,9 +256,15 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         connection?.assertOnLane()
         guard answered == generation, machine.state == .awaitingResponse, let connection else { return }
         let keepAlive = (inFlightHead?.keepAlive ?? false) && !machine.closesAfterResponse
+        let answeredAt = describer != nil ? ContinuousClock.now : requestStartedAt
         write(response, keepAlive: keepAlive, omitBody: inFlightHead?.method == .head, to: connection)
-        recordRequest(route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code)
-        perform(machine.responseWritten(keepAlive: keepAlive, now: .now))
+        let now = ContinuousClock.now
+        recordRequest(route: currentRoute, method: inFlightHead?.method ?? .get, status: response.status.code, at: now)
+        describe(
+            route: currentRoute, head: inFlightHead, status: response.status.code, observation: response.observation,
+            readAt: requestReadAt, answeredAt: answeredAt, number: requestsOnConnection, at: now
+        )
+        perform(machine.responseWritten(keepAlive: keepAlive, now: now))
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, omitBody: Bool = false, to connection: any HTTPTransport) {
@@ -267,19 +283,39 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     private func fail(_ status: HTTPStatus, reason: String, route: String) {
         guard let connection else { return }
         let response = HTTPResponse.jsonError(status, reason)
+        let answeredAt = ContinuousClock.now
         write(response, keepAlive: false, to: connection)
-        recordRequest(route: route, method: currentHead?.method ?? .get, status: status.code)
+        let now = ContinuousClock.now
+        recordRequest(route: route, method: currentHead?.method ?? .get, status: status.code, at: now)
+        describe(
+            route: route, head: currentHead, status: status.code, observation: nil, readAt: answeredAt,
+            answeredAt: answeredAt, number: requestsOnConnection + 1, at: now
+        )
         connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
         perform(machine.failed())
     }
 
     /// Counts the request in the lane's cached series (no process-wide lock on the way).
-    private func recordRequest(route: String, method: HTTPMethod, status: Int) {
+    private func recordRequest(route: String, method: HTTPMethod, status: Int, at now: ContinuousClock.Instant = .now) {
         guard let connection else { return }
         RequestSeriesCache.record(
             on: connection, observer: server.observer, route: route, method: method, status: status,
-            protocolVersion: .http1_1, duration: .now - requestStartedAt, wireBytes: requestWireBytes
+            protocolVersion: .http1_1, duration: now - requestStartedAt, wireBytes: requestWireBytes
         )
+    }
+
+    /// Hands the observer the request's record when it describes requests (self-telemetry).
+    private func describe(
+        route: String, head: RequestHead?, status: Int, observation: (any Sendable)?,
+        readAt: ContinuousClock.Instant, answeredAt: ContinuousClock.Instant, number: Int, at now: ContinuousClock.Instant
+    ) {
+        guard let describer, let connection else { return }
+        describer.requestAnswered(RequestRecord(
+            route: route, method: head?.method ?? .get, status: status, protocolVersion: .http1_1, isGRPC: false,
+            head: head, wireBytes: requestWireBytes, startedAt: requestStartedAt, readAt: readAt,
+            answeredAt: answeredAt, finishedAt: now,
+            requestOnConnection: number, lane: connection.laneIndex, observation: observation
+        ))
     }
 
     private func perform(_ action: HTTPConnectionStateMachine.Action) {
@@ -309,8 +345,14 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             }
         case .sendRequestTimeoutAndClose:
             let response = HTTPResponse.jsonError(.requestTimeout, "request not received in time")
+            let answeredAt = ContinuousClock.now
             write(response, keepAlive: false, to: connection)
-            recordRequest(route: "Timeout", method: currentHead?.method ?? .get, status: 408)
+            let now = ContinuousClock.now
+            recordRequest(route: "Timeout", method: currentHead?.method ?? .get, status: 408, at: now)
+            describe(
+                route: "Timeout", head: currentHead, status: 408, observation: nil, readAt: answeredAt,
+                answeredAt: answeredAt, number: requestsOnConnection + 1, at: now
+            )
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         case .close:

@@ -8,6 +8,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Fields sent after the body. HTTP/2 only (gRPC's `grpc-status`); HTTP/1.1 answers leave them out.
     public var trailers: [(String, String)]
+    /// What the route wants the server's observer to know about this request (self-telemetry's ingest
+    /// facts); never sent, opaque to the server, handed over in ``RequestRecord/observation``.
+    public var observation: (any Sendable)?
 
     public init(status: HTTPStatus, headers: [(String, String)] = [], body: [UInt8] = [], trailers: [(String, String)] = []) {
         self.status = status

@@ -13,6 +13,11 @@ public protocol HTTPServerObserver: Sendable {
     /// An HTTP/2 connection the server ended with GOAWAY for misbehaving (`reason`: `rapid_reset`,
     /// `protocol_error`, `bad_preface`, `flooded`, `internal_error`).
     func http2ConnectionFailed(reason: String)
+    /// True when the observer wants one ``RequestRecord`` per answered request (self-telemetry). Asked once,
+    /// when the server is made; when false the server measures and builds nothing for it.
+    var describesRequests: Bool { get }
+    /// One answered request, on the connection's lane right after its answer was written: keep it cheap.
+    func requestAnswered(_ record: RequestRecord)
 }
 
 /// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:protocolVersion:)``).
@@ -25,4 +30,6 @@ extension HTTPServerObserver {
     public func connectionOpened() {}
     public func connectionClosed() {}
     public func http2ConnectionFailed(reason: String) {}
+    public var describesRequests: Bool { false }
+    public func requestAnswered(_ record: RequestRecord) {}
 }

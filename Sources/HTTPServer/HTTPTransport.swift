@@ -17,6 +17,8 @@ protocol HTTPTransport: AnyObject, Sendable {
     var pendingOutputBytes: Int { get }
     /// A per-lane slot for caches shared by the lane's connections.
     var laneLocal: AnyObject? { get set }
+    /// The lane's number, for request records.
+    var laneIndex: Int { get }
 }
 
 extension Connection: HTTPTransport {}

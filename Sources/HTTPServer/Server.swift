@@ -12,6 +12,8 @@ public final class Server: Sendable {
     public let configuration: ServerConfiguration
     public let router: Router
     let observer: (any HTTPServerObserver)?
+    /// The observer's ``HTTPServerObserver/describesRequests``, asked once.
+    let describesRequests: Bool
     let logger: Logger
     private let sockets: SocketServer
 
@@ -23,6 +25,7 @@ public final class Server: Sendable {
         self.configuration = configuration
         self.router = router
         self.observer = observer
+        self.describesRequests = observer?.describesRequests ?? false
         self.logger = logger
         let box = Lock(WeakServer())
         self.sockets = SocketServer(configuration: configuration.socket, tlsObserver: tlsObserver) { _ in

@@ -68,6 +68,8 @@ public struct AppConfiguration: Sendable {
     public var version: String = KelpieVersion.current
     /// `--sink http`: where and how events are relayed upstream (docs/relay.md).
     public var upstream = UpstreamSettings()
+    /// `--self-telemetry-*`: where this Kelpie describes its own requests and process (docs/dogfood.md).
+    public var selfTelemetry = SelfTelemetrySettings()
 
     public init() {}
 
@@ -171,6 +173,15 @@ public struct AppConfiguration: Sendable {
                         "is not set, nor KELPIE_UPSTREAM_KEY; expected one of them with --sink http")
             // The key itself is read at start; check everything else now with a stand-in.
             if let problem = upstream.relayConfiguration(key: "stand-in").problem {
+                throw ConfigurationError("\(SettingName.both(problem.setting)) \(problem.message)", setting: problem.setting)
+            }
+        }
+        if selfTelemetry.url != nil {
+            try require(selfTelemetry.keyFile == nil || selfTelemetry.key == nil, "self-telemetry-key-file",
+                        "and KELPIE_SELF_TELEMETRY_KEY are both set; expected one of them")
+            try require(selfTelemetry.keyFile != nil || selfTelemetry.key != nil, "self-telemetry-key-file",
+                        "is not set, nor KELPIE_SELF_TELEMETRY_KEY; expected one of them with --self-telemetry-url")
+            if let problem = selfTelemetry.reporterConfiguration(key: "stand-in").problem {
                 throw ConfigurationError("\(SettingName.both(problem.setting)) \(problem.message)", setting: problem.setting)
             }
         }

@@ -3,6 +3,7 @@ import HTTP1
 import HTTPServer
 import Ingest
 import Pipeline
+import SelfTelemetry
 
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,9 @@ import Glibc
 /// Every refusal is counted once, under its reason, and answered in the format's own encoding. The answer
 /// to a stored request is built on the connection's lane when the pipeline acknowledges (after fdatasync
 /// with `--ack=durable`); the WAL writer only completes a ``PendingResponse``.
+///
+/// With self-telemetry on (`describesRequests`), each answer also carries the request's ``IngestFacts`` as
+/// its observation: what each step learned, and how long decoding and the durability wait took.
 final class IngestAdmission: Sendable {
     private let pipeline: EventPipeline
     private let metrics: KelpieMetrics
@@ -22,16 +26,18 @@ final class IngestAdmission: Sendable {
     private let rateLimiter: KeyRateLimiter
     /// `--rate-limit-events`/`--rate-limit-burst`: the limit of keys without their own `rate_limit`.
     private let defaultRateLimit: RateLimit?
+    private let describesRequests: Bool
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
-    /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
-    static let missingKeyMessage = "missing 'x-honeycomb-team' header"
     /// Honeycomb's text for a 429 (the lowercase form its clients' test servers use).
     static let rateLimitedMessage = "request dropped due to rate limiting"
+    /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
+    static let missingKeyMessage = "missing 'x-honeycomb-team' header"
 
     init(
         pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int,
-        rateLimiter: KeyRateLimiter = KeyRateLimiter(), defaultRateLimit: RateLimit? = nil
+        rateLimiter: KeyRateLimiter = KeyRateLimiter(), defaultRateLimit: RateLimit? = nil,
+        describesRequests: Bool = false
     ) {
         self.pipeline = pipeline
         self.metrics = metrics
@@ -39,31 +45,51 @@ final class IngestAdmission: Sendable {
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
         self.rateLimiter = rateLimiter
         self.defaultRateLimit = defaultRateLimit
+        self.describesRequests = describesRequests
     }
 
     /// Runs the sequence for one request; runs on the connection's lane.
     func answer<Format: IngestFormat>(_ request: HTTPRequest, as format: Format) -> RouteAnswer {
+        // nil unless self-telemetry is on: then every `facts?.` below is skipped.
+        let facts: IngestFacts? = describesRequests ? IngestFacts() : nil
         let screened: Format.Request
         switch format.screen(request) {
         case .success(let value): screened = value
-        case .failure(let refusal): return .now(refuse(refusal, format, nil))
+        case .failure(let refusal): return .now(refuse(refusal, format, nil, facts))
         }
+        facts?.format = format.metricsLabel(screened)
+        facts?.dataset = request.parameters["dataset"]
         do throws(AdmissionRefusal) {
             let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
+            facts?.keyID = entry.keyID
             let authorized = try format.authorize(screened, http: request, key: entry).get()
             try previewAdmission(request)
-            let body = try decodeContent(format.content(authorized, http: request))
+            if let facts { facts.decodeStartedAt = .now }
+            let content = format.content(authorized, http: request)
+            facts?.bodyBytes = content.bytes.count
+            facts?.contentEncoding = content.encoding.map(Self.encodingName)
+            let body = try decodeContent(content)
+            facts?.decodedBytes = body.count
             let decoded = try format.decode(
                 body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
             )
+            // The end of decoding is also where the durability wait starts (handing over the batches is next).
+            if let facts { facts.decodedAt = .now }
             let rejected = format.rejectedEvents(of: decoded)
             if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
+            facts?.eventsRejected = rejected.count
             let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
-            guard !batches.isEmpty else { return .now(format.success(decoded, authorized, sinkRejected: [])) }
+            if facts?.dataset == nil { facts?.dataset = batches.first?.dataset }
+            guard !batches.isEmpty else {
+                var response = format.success(decoded, authorized, sinkRejected: [])
+                if let facts { response.observation = facts }
+                return .now(response)
+            }
             let charge = try chargeRate(entry, events: batches.reduce(0) { $0 + $1.events.count })
-            return submit(batches, decoded, authorized, format, charge: charge)
+            return submit(batches, decoded, authorized, format, facts, charge: charge)
         } catch {
-            return .now(refuse(error, format, screened))
+            if let facts, facts.decodeStartedAt != nil, facts.decodedAt == nil { facts.decodedAt = .now }
+            return .now(refuse(error, format, screened, facts))
         }
     }
 
@@ -133,7 +159,7 @@ final class IngestAdmission: Sendable {
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
         _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
-        charge: RateCharge?
+        _ facts: IngestFacts?, charge: RateCharge?
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
@@ -151,7 +177,14 @@ final class IngestAdmission: Sendable {
                         let rejected = rejectedIndices.isEmpty ? 0 : rejectedIndices.count { range.contains($0) }
                         metrics.recordAccepted(events: batch.events.count - rejected, format: label, dataset: batch.dataset)
                     }
-                    return format.success(decoded, request, sinkRejected: receipt.rejected)
+                    var response = format.success(decoded, request, sinkRejected: receipt.rejected)
+                    if let facts {
+                        facts.storedAt = .now
+                        facts.eventsAccepted = first - rejectedIndices.count
+                        facts.eventsRejected += rejectedIndices.count
+                        response.observation = facts
+                    }
+                    return response
                 }
             case .failure:
                 pending.complete {
@@ -159,22 +192,42 @@ final class IngestAdmission: Sendable {
                         .walWriteFailed, .serviceUnavailable, "events could not be stored; retry later", retryAfterSeconds: 1
                     )
                     metrics.recordRefusal(refusal.reason)
-                    return format.refusal(refusal, for: request)
+                    var response = format.refusal(refusal, for: request)
+                    if let facts {
+                        facts.storedAt = .now
+                        facts.refusal = refusal.reason.rawValue
+                        response.observation = facts
+                    }
+                    return response
                 }
             }
         }
         if let refusal = Self.refusal(admission) {
             if let charge { rateLimiter.giveBack(charge.events, key: charge.key) }
-            return .now(refuse(refusal, format, request))
+            return .now(refuse(refusal, format, request, facts))
         }
         return .later(pending)
     }
 
     private func refuse<Format: IngestFormat>(
-        _ refusal: AdmissionRefusal, _ format: Format, _ request: Format.Request?
+        _ refusal: AdmissionRefusal, _ format: Format, _ request: Format.Request?, _ facts: IngestFacts?
     ) -> HTTPResponse {
         metrics.recordRefusal(refusal.reason)
-        return format.refusal(refusal, for: request)
+        var response = format.refusal(refusal, for: request)
+        if let facts {
+            facts.refusal = refusal.reason.rawValue
+            response.observation = facts
+        }
+        return response
+    }
+
+    /// The `content_encoding` self-telemetry reports.
+    private static func encodingName(_ encoding: ContentEncoding) -> String {
+        switch encoding {
+        case .identity: "identity"
+        case .gzip: "gzip"
+        case .zstd: "zstd"
+        }
     }
 
     /// The refusal for a pipeline's admission answer, nil when admitted.

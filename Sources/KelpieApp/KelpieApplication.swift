@@ -7,6 +7,7 @@ public import Logging
 import Pipeline
 import RelaySink
 import Prometheus
+import SelfTelemetry
 
 /// The composition root: builds the pipeline, the routes and the HTTP server from one
 /// ``AppConfiguration``, starts them, and runs the graceful shutdown sequence. A library so tests run the
@@ -25,6 +26,8 @@ public final class KelpieApplication: Sendable {
     private let tlsReloader: TLSCertificateReloader?
     /// nil when the spool is the sink.
     private let sink: (any Sink)?
+    /// `--self-telemetry-url`; nil when off.
+    private let selfTelemetry: SelfTelemetryReporter?
 
     /// `rateLimitClock`: nanoseconds of a monotonic clock for the per-key token buckets (tests pass a manual one).
     public init(
@@ -49,6 +52,7 @@ public final class KelpieApplication: Sendable {
         metrics.queueCapacityBytes.set(to: Double(configuration.maxQueuedBytes))
 
         metrics.registerRelay() // listed (at zero) whatever the sink, so /metrics has one catalogue
+        metrics.registerSelfTelemetry()
         let relay = configuration.sink == .http ? try Self.makeRelay(configuration, metrics: metrics, logger: logger) : nil
         let sink: (any Sink)? = switch configuration.sink {
         case .spool: nil
@@ -87,6 +91,16 @@ public final class KelpieApplication: Sendable {
             logger.info("key file loaded", metadata: ["path": "\(configuration.keysPath ?? "")", "keys": "\(keys.keyCount)"])
         }
 
+        // The lanes' heartbeats and open connections come from the server, which needs the router first: late-bound.
+        let serverBox = Lock<Server?>(nil)
+        // Self-telemetry: made after every other start-up check that can fail, so a failed start leaves no
+        // sender thread behind.
+        let telemetry = try Self.makeSelfTelemetry(
+            configuration, metrics: metrics, logger: logger, pipeline: pipeline, sinkName: sink?.name ?? "spool",
+            openConnections: { serverBox.withLock { $0 }?.openConnectionCount ?? 0 }
+        )
+        selfTelemetry = telemetry?.reporter
+        let describer = telemetry.map { RequestDescriber(metrics: metrics, reporter: $0.reporter, ownUserAgent: $0.userAgent) }
         var limits = IngestLimits()
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
@@ -96,14 +110,13 @@ public final class KelpieApplication: Sendable {
                     maxTrackedKeys: configuration.rateLimitMaxTrackedKeys,
                     clock: rateLimitClock ?? KeyRateLimiter.monotonicNanoseconds
                 ),
-                defaultRateLimit: configuration.defaultRateLimit
+                defaultRateLimit: configuration.defaultRateLimit,
+                describesRequests: describer != nil
             ),
             decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes
         )
         let auth = AuthRoutes(keys: keys, metrics: metrics)
-        // The lanes' heartbeats come from the server, which needs the router first: late-bound.
-        let serverBox = Lock<Server?>(nil)
         let health = HealthRoutes(
             readiness: readiness, pipeline: pipeline, metrics: metrics,
             laneHeartbeats: { serverBox.withLock { $0 }?.laneHeartbeats() ?? [] },
@@ -114,14 +127,15 @@ public final class KelpieApplication: Sendable {
             CORS.wrap(ingest.honeycombRoutes + auth.routes + ingest.otlpRoutes) + health.routes
                 + ingest.grpcRoutes(maxMessageBytes: configuration.maxBodyBytes)
         )
+        let observer: any HTTPServerObserver = describer ?? metrics
         let server = Server(
-            configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
+            configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: observer,
             tlsObserver: metrics, logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
         let grpcServer = configuration.grpcServerConfiguration(tls: tlsContext).map {
-            Server(configuration: $0, router: router, observer: metrics, logger: logger)
+            Server(configuration: $0, router: router, observer: observer, logger: logger)
         }
         self.grpcServer = grpcServer
         tlsReloader = configuration.tlsConfiguration.map { tls in
@@ -154,6 +168,54 @@ public final class KelpieApplication: Sendable {
         }
     }
 
+    /// The self-telemetry reporter and its sender (the relay's client), with the key read from
+    /// `--self-telemetry-key-file` or `KELPIE_SELF_TELEMETRY_KEY`; nil without `--self-telemetry-url`.
+    private static func makeSelfTelemetry(
+        _ configuration: AppConfiguration, metrics: KelpieMetrics, logger: Logger, pipeline: EventPipeline,
+        sinkName: String, openConnections: @escaping @Sendable () -> Int
+    ) throws(ConfigurationError) -> (reporter: SelfTelemetryReporter, userAgent: String)? {
+        let settings = configuration.selfTelemetry
+        guard settings.url != nil else { return nil }
+        let key: String
+        if let path = settings.keyFile {
+            guard let bytes = APIKeyStore.readFile(path) else {
+                throw ConfigurationError("cannot read the self-telemetry key file \(path) (\(SettingName.both("self-telemetry-key-file")))")
+            }
+            key = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        } else {
+            key = settings.key?.trimmingWhitespace() ?? ""
+        }
+        let reporterConfiguration = settings.reporterConfiguration(key: key)
+        if let problem = reporterConfiguration.problem {
+            throw ConfigurationError("\(SettingName.both(problem.setting)) \(problem.message)", setting: problem.setting)
+        }
+        let instance = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        // Names this process: a Kelpie skips describing its own self-telemetry requests by it (RequestDescriber).
+        let userAgent = "kelpie-self-telemetry/\(configuration.version) (instance \(instance))"
+        let context = DeploymentContext(
+            version: configuration.version, instance: instance, host: ProcessStats.hostName(), pod: settings.pod,
+            namespace: settings.namespace, node: settings.node, isKubernetes: settings.isKubernetes
+        )
+        var senderLogger = logger
+        senderLogger[metadataKey: "component"] = "self-telemetry"
+        let sender: RelaySink
+        do {
+            sender = try SelfTelemetryReporter.makeSender(configuration: reporterConfiguration, userAgent: userAgent, logger: senderLogger)
+        } catch {
+            throw ConfigurationError(error.description, setting: "self-telemetry-url")
+        }
+        let reporter = SelfTelemetryReporter(
+            configuration: reporterConfiguration, context: context, sink: sender, observer: metrics
+        ) {
+            ProcessSample(
+                residentBytes: ProcessStats.residentBytes(), cpuSeconds: ProcessStats.cpuSeconds(),
+                openConnections: openConnections(), queueBytes: pipeline.queuedBytes, walBytes: pipeline.walBytes,
+                sink: sinkName, sinkLagBytes: pipeline.undeliveredBytes
+            )
+        }
+        return (reporter, userAgent)
+    }
+
     /// Every listener's server: the main one, then the `--grpc-listen` one.
     private var servers: [Server] { [server] + (grpcServer.map { [$0] } ?? []) }
 
@@ -177,6 +239,7 @@ public final class KelpieApplication: Sendable {
             throw ListenFailure(setting: "listen", address: configuration.listen, error: error)
         }
         readiness.setListening(true)
+        selfTelemetry?.start()
         logger.info("ready", metadata: [
             "ack": "\(configuration.ackMode.rawValue)", "sink": "\(configuration.sink.rawValue)",
             "data_dir": "\(configuration.dataDirectory)",
@@ -245,6 +308,8 @@ public final class KelpieApplication: Sendable {
                 server.shutdown { done.resume() }
             }
         }
+        // After the servers: every request answered is described; before the sink, which it does not use.
+        selfTelemetry?.stop()
         sink?.close()
         keys.stopWatching()
         tlsReloader?.stopWatching()

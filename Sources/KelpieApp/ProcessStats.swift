@@ -17,6 +17,21 @@ enum ProcessStats {
         return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 
+    /// User plus system CPU time of the process so far, in seconds (`getrusage`); 0 if unavailable.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// This machine's host name (`gethostname`); empty if unavailable.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Seconds since the Unix epoch, with fraction.
     static func unixTimeSeconds() -> Double {
         var now = timespec()

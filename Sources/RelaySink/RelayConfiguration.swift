@@ -28,6 +28,9 @@ public struct RelayConfiguration: Sendable {
     /// zstd level for batch bodies (1 is fastest; JSON compresses well at any level).
     public var compressionLevel: Int32 = 1
     public var userAgent: String = "kelpie"
+    /// What becomes of the events while the upstream refuses our key or cannot be reached, as the log says
+    /// it (self-telemetry drops them where the sink keeps them).
+    public var failedEventsNote: String = "events are kept and retried"
 
     public init(upstreamURL: String, apiKey: String) {
         self.upstreamURL = upstreamURL

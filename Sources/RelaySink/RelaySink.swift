@@ -284,8 +284,8 @@ public final class RelaySink: Sink, @unchecked Sendable {
         ]
         switch health {
         case .reachable: logger.info("upstream accepts our events again", metadata: metadata)
-        case .unauthorized: logger.error("upstream refuses our key (401/403): events are kept and retried", metadata: metadata)
-        case .unreachable: logger.warning("upstream unreachable: events are kept and retried", metadata: metadata)
+        case .unauthorized: logger.error("upstream refuses our key (401/403): \(configuration.failedEventsNote)", metadata: metadata)
+        case .unreachable: logger.warning("upstream unreachable: \(configuration.failedEventsNote)", metadata: metadata)
         }
     }
 

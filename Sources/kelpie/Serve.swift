@@ -108,6 +108,14 @@ struct Serve: AsyncParsableCommand {
     var upstreamMaxInFlight: String?
     @Option(parsing: .unconditional, help: "--sink http: bound on one upstream request, connect included. Env: KELPIE_UPSTREAM_TIMEOUT. Default 10s.")
     var upstreamTimeout: String?
+    @Option(parsing: .unconditional, help: "Describe every request and the process to this Honeycomb-compatible API (e.g. another Kelpie; docs/dogfood.md). Env: KELPIE_SELF_TELEMETRY_URL. Default: off.")
+    var selfTelemetryUrl: String?
+    @Option(parsing: .unconditional, help: "With --self-telemetry-url: file holding its API key (or set KELPIE_SELF_TELEMETRY_KEY instead). Env: KELPIE_SELF_TELEMETRY_KEY_FILE.")
+    var selfTelemetryKeyFile: String?
+    @Option(parsing: .unconditional, help: "With --self-telemetry-url: the dataset its events go to. Env: KELPIE_SELF_TELEMETRY_DATASET. Default kelpie.")
+    var selfTelemetryDataset: String?
+    @Option(parsing: .unconditional, help: "With --self-telemetry-url: describe 1 in N successful requests (samplerate N); errors and refusals always. Env: KELPIE_SELF_TELEMETRY_SAMPLE_RATE. Default 1.")
+    var selfTelemetrySampleRate: String?
     @Option(parsing: .unconditional, help: "Log level: trace, debug, info, notice, warning, error, critical. Env: KELPIE_LOG_LEVEL. Default info.")
     var logLevel: String?
 
@@ -208,6 +216,16 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(upstreamLinger, "upstream-linger", expected: time, duration) { config.upstream.linger = v }
         if let v = try settings.parse(upstreamMaxInFlight, "upstream-max-in-flight", expected: positive, atLeastOne) { config.upstream.maxInFlight = v }
         if let v = try settings.parse(upstreamTimeout, "upstream-timeout", expected: time, duration) { config.upstream.timeout = v }
+        if let v = settings.text(selfTelemetryUrl, "self-telemetry-url") { config.selfTelemetry.url = v }
+        if let v = settings.text(selfTelemetryKeyFile, "self-telemetry-key-file") { config.selfTelemetry.keyFile = v }
+        if let v = settings.environment["KELPIE_SELF_TELEMETRY_KEY"] { config.selfTelemetry.key = v }
+        if let v = settings.text(selfTelemetryDataset, "self-telemetry-dataset") { config.selfTelemetry.dataset = v }
+        if let v = try settings.parse(selfTelemetrySampleRate, "self-telemetry-sample-rate", expected: positive, atLeastOne) { config.selfTelemetry.sampleRate = v }
+        // The deployment context of self-telemetry's events: Kubernetes' downward API (deploy/base/deployment.yaml).
+        config.selfTelemetry.pod = settings.environment["KELPIE_POD_NAME"]
+        config.selfTelemetry.namespace = settings.environment["KELPIE_POD_NAMESPACE"]
+        config.selfTelemetry.node = settings.environment["KELPIE_NODE_NAME"]
+        config.selfTelemetry.isKubernetes = settings.environment["KUBERNETES_SERVICE_HOST"] != nil
         let level = try settings.parse(
             logLevel, "log-level", expected: "trace, debug, info, notice, warning, error or critical", { Logger.Level(rawValue: $0) }
         ) ?? .info

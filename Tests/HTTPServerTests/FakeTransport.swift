@@ -15,6 +15,7 @@ final class FakeTransport: HTTPTransport, @unchecked Sendable {  // unchecked: `
 
     let state = Lock(State())
     var laneLocal: AnyObject?
+    let laneIndex = 0
 
     func assertOnLane() {}
     func write(_ bytes: [UInt8]) { state.withLock { $0.written += bytes } }

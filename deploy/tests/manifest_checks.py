@@ -5,7 +5,8 @@ Subcommands (each exits non-zero with a message on the first class of problems i
   split RENDERED OUTDIR       core kinds -> OUTDIR/core.yaml, CRD kinds -> OUTDIR/crds.yaml
   crds FILE                   structural checks on ServiceMonitor/PrometheusRule (no schema is bundled)
   rules RENDERED OUT          extract the PrometheusRule's groups into a plain promtool rule file
-  consistency RENDERED        probes, ports, shutdown budget, security, WAL sizing, HPA metric, metric names
+  consistency RENDERED        probes, ports, shutdown budget, security, WAL sizing, HPA metric, metric names,
+                              the self-telemetry chain (environments.yaml order) and its key Secret
   probes RENDERED             print "PORT PATH..." : the container port and every probe/scrape path
   live-metrics METRICS_TEXT   every referenced metric family must be in a real /metrics output
 """
@@ -330,6 +331,41 @@ def cmd_consistency(rendered):
                     constants = [int(n) for n in re.findall(r"\b\d{6,}\b", rule["expr"])]
                     check(constants == [retention], f"KelpieWALNearRetention uses {constants}, retention is {retention}")
 
+    # Self-telemetry: each environment describes itself to the next one of the chain in environments.yaml
+    # (prod -> dogfood -> kibble; the last sends nowhere), with its key from a Secret mounted where
+    # KELPIE_SELF_TELEMETRY_KEY_FILE points, and the downward-API context.
+    # The URL names the next environment (its in-cluster Service, or an external URL with its name in it)
+    # and no other one.
+    namespace = deployment["metadata"].get("namespace")
+    environments = yaml.safe_load(open(os.path.join(DEPLOY, "environments.yaml")))["environments"]
+    chain = [(name, env["namespace"]) for name, env in environments.items()]
+    names = [name for name, env_namespace in chain if env_namespace == namespace]
+    check(names, f"namespace {namespace} is not an environment of deploy/environments.yaml")
+    telemetry_url = config.get("KELPIE_SELF_TELEMETRY_URL", "")
+    if names:
+        position = [name for name, _ in chain].index(names[0])
+        following = chain[position + 1][0] if position + 1 < len(chain) else None
+        if following is None:
+            check(telemetry_url == "", f"{names[0]} ends the chain, yet KELPIE_SELF_TELEMETRY_URL is {telemetry_url!r}")
+        else:
+            others = [name for name, _ in chain if name != following]
+            check(re.match(r"https?://", telemetry_url) and following in telemetry_url
+                  and not any(other in telemetry_url for other in others),
+                  f"KELPIE_SELF_TELEMETRY_URL is {telemetry_url!r}; {names[0]} must describe itself to {following}")
+    if telemetry_url:
+        key_file = config.get("KELPIE_SELF_TELEMETRY_KEY_FILE", "")
+        key_dir = os.path.dirname(key_file)
+        mount = next((m for m in container.get("volumeMounts", []) if m["mountPath"] == key_dir), None)
+        check(key_file and mount, f"KELPIE_SELF_TELEMETRY_KEY_FILE {key_file!r} is not in a mounted volume")
+        if mount:
+            secret = volumes.get(mount["name"], {}).get("secret", {})
+            check(secret.get("secretName") and not secret.get("optional") and secret.get("secretName") != "kelpie-keys",
+                  f"the self-telemetry key must come from a Secret of its own (not kelpie-keys), not optional: {secret}")
+    downward = {env["name"]: env.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for env in container.get("env", [])}
+    for name, field in (("KELPIE_POD_NAME", "metadata.name"), ("KELPIE_POD_NAMESPACE", "metadata.namespace"),
+                        ("KELPIE_NODE_NAME", "spec.nodeName")):
+        check(downward.get(name) == field, f"{name} must come from the downward API's {field}")
+
     # Scheduling and availability.
     check("replicas" not in deployment["spec"], "Deployment sets replicas although the HPA owns them")
     check(pod.get("topologySpreadConstraints"), "topologySpreadConstraints missing")
@@ -367,7 +403,8 @@ def cmd_consistency(rendered):
             print(f"FAIL: {problem}", file=sys.stderr)
         sys.exit(1)
     store = f"sink {sink}, ack {ack}, no WAL" if stateless else f"WAL {retention} B retention"
-    print(f"consistent: port {container_port}{f' (gRPC {grpc_port})' if grpc_port else ''}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, {store}")
+    telemetry = f"self-telemetry to {telemetry_url}" if telemetry_url else "self-telemetry off"
+    print(f"consistent: port {container_port}{f' (gRPC {grpc_port})' if grpc_port else ''}, probes /healthz /readyz, grace {grace}s >= {needed:g}s, {store}, {telemetry}")
 
 
 def cmd_probes(rendered):
