@@ -13,6 +13,10 @@ public protocol HTTPServerObserver: Sendable {
     /// An HTTP/2 connection the server ended with GOAWAY for misbehaving (`reason`: `rapid_reset`,
     /// `protocol_error`, `bad_preface`, `flooded`, `internal_error`).
     func http2ConnectionFailed(reason: String)
+    /// A connection stopped reading a body because the memory budget was spent.
+    func memoryBudgetWaited()
+    /// A request was answered 503 because the memory budget had no room for its body.
+    func memoryBudgetRefused()
 }
 
 /// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:protocolVersion:)``).
@@ -25,4 +29,6 @@ extension HTTPServerObserver {
     public func connectionOpened() {}
     public func connectionClosed() {}
     public func http2ConnectionFailed(reason: String) {}
+    public func memoryBudgetWaited() {}
+    public func memoryBudgetRefused() {}
 }

@@ -18,16 +18,23 @@ final class IngestAdmission: Sendable {
     private let metrics: KelpieMetrics
     private let keys: APIKeyStore
     private let maxDecodedBodyBytes: Int
+    /// Decoded bodies are charged here from decoding until the pipeline has acknowledged them (the
+    /// connection charged and released the wire bytes).
+    private let memoryBudget: MemoryBudget
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
     /// No key at all: say so (the same text Honeycomb's OTLP endpoint uses), rather than "unknown".
     static let missingKeyMessage = "missing 'x-honeycomb-team' header"
 
-    init(pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int) {
+    init(
+        pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int,
+        memoryBudget: MemoryBudget
+    ) {
         self.pipeline = pipeline
         self.metrics = metrics
         self.keys = keys
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
+        self.memoryBudget = memoryBudget
     }
 
     /// Runs the sequence for one request; runs on the connection's lane.
@@ -41,15 +48,25 @@ final class IngestAdmission: Sendable {
             let (entry, rawKey) = try authenticate(request, missingKeyMessage: format.missingKeyMessage)
             let authorized = try format.authorize(screened, http: request, key: entry).get()
             try previewAdmission(request)
-            let body = try decodeContent(format.content(authorized, http: request))
-            let decoded = try format.decode(
-                body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
-            )
-            let rejected = format.rejectedEvents(of: decoded)
-            if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
-            let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
-            guard !batches.isEmpty else { return .now(format.success(decoded, authorized, sinkRejected: [])) }
-            return submit(batches, decoded, authorized, format)
+            let content = format.content(authorized, http: request)
+            let body = try decodeContent(content)
+            let charged = try chargeDecoded(body.count, inPlace: content.encoding == .identity)
+            do throws(AdmissionRefusal) {
+                let decoded = try format.decode(
+                    body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
+                )
+                let rejected = format.rejectedEvents(of: decoded)
+                if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
+                let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
+                guard !batches.isEmpty else {
+                    memoryBudget.release(charged, endsHold: true)
+                    return .now(format.success(decoded, authorized, sinkRejected: []))
+                }
+                return submit(batches, decoded, authorized, format, charged: charged)
+            } catch {
+                memoryBudget.release(charged, endsHold: true)
+                throw error
+            }
         } catch {
             return .now(refuse(error, format, screened))
         }
@@ -98,14 +115,35 @@ final class IngestAdmission: Sendable {
         }
     }
 
+    /// Charges the decoded body to the memory budget; returns the bytes to release once the pipeline has it.
+    /// An identity body is the wire buffer itself, already counted by the connection, which releases its
+    /// charge when this route returns: charged whatever the total, so the count never misses it. A body
+    /// gzip or zstd produced is new memory: no room, no admission (503 with `Retry-After`).
+    private func chargeDecoded(_ bytes: Int, inPlace: Bool) throws(AdmissionRefusal) -> Int {
+        if inPlace {
+            memoryBudget.forceCharge(bytes)
+            return bytes
+        }
+        guard memoryBudget.tryReserve(bytes) else {
+            metrics.memoryBudgetRefused()
+            throw AdmissionRefusal(
+                .memoryBudget, .serviceUnavailable, "server is at its memory budget; retry later", retryAfterSeconds: 1
+            )
+        }
+        return bytes
+    }
+
     /// Hands the batches to the pipeline as one submission. The completion (on the WAL writer's thread)
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
-        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format
+        _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format, charged: Int
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
+        let memoryBudget = self.memoryBudget
         let admission = pipeline.submit(batches) { result in
+            // The pipeline has the lines (stored, or failed): the decoded body is no longer waiting on it.
+            memoryBudget.release(charged, endsHold: true)
             switch result {
             case .success(let receipt):
                 pending.complete {
@@ -131,7 +169,10 @@ final class IngestAdmission: Sendable {
                 }
             }
         }
-        if let refusal = Self.refusal(admission) { return .now(refuse(refusal, format, request)) }
+        if let refusal = Self.refusal(admission) {
+            memoryBudget.release(charged, endsHold: true)  // refused: the completion never runs
+            return .now(refuse(refusal, format, request))
+        }
         return .later(pending)
     }
 

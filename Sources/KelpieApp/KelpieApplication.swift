@@ -64,9 +64,13 @@ public final class KelpieApplication: Sendable {
             throw error
         }
         self.pipeline = pipeline
+        // One budget for every listener: request bytes held in memory (--max-inflight-bytes).
+        let memoryBudget = MemoryBudget(limitBytes: configuration.maxInflightBytes)
+        metrics.registerMemoryBudget(limitBytes: configuration.maxInflightBytes)
         let readiness = Readiness(
             pipeline: pipeline, metrics: metrics,
-            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil }
+            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil },
+            memoryBudget: memoryBudget
         )
         self.readiness = readiness
 
@@ -87,7 +91,8 @@ public final class KelpieApplication: Sendable {
         limits.maxDecodedBodyBytes = configuration.maxDecodedBodyBytes
         let ingest = IngestRoutes(
             admission: IngestAdmission(
-                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes
+                pipeline: pipeline, metrics: metrics, keys: keys, maxDecodedBodyBytes: configuration.maxDecodedBodyBytes,
+                memoryBudget: memoryBudget
             ),
             decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes
@@ -107,12 +112,12 @@ public final class KelpieApplication: Sendable {
         )
         let server = Server(
             configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: metrics,
-            tlsObserver: metrics, logger: logger
+            tlsObserver: metrics, memoryBudget: memoryBudget, logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
         let grpcServer = configuration.grpcServerConfiguration(tls: tlsContext).map {
-            Server(configuration: $0, router: router, observer: metrics, logger: logger)
+            Server(configuration: $0, router: router, observer: metrics, memoryBudget: memoryBudget, logger: logger)
         }
         self.grpcServer = grpcServer
         tlsReloader = configuration.tlsConfiguration.map { tls in
