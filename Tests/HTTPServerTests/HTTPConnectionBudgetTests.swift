@@ -51,7 +51,7 @@ import Testing
         #expect(!transport.isPaused)
     }
 
-    @Test func aSpentBudgetStopsReadingMidBodyAndARelease​ElsewhereResumesIt() {
+    @Test func aSpentBudgetStopsReadingMidBodyAndAReleaseElsewhereResumesIt() {
         let server = makeServer(limit: 1000)
         let (holder, holderTransport) = open(server)
         let (waiter, waiterTransport) = open(server)

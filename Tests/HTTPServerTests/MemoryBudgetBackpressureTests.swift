@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import HTTP1
 import Logging
 import TestSupport
@@ -48,8 +49,16 @@ import Testing
         #expect(await waitUntil { budget.bytesInUse == 200_000 })
 
         // The second body does not fit: the server reads what the budget (and its overdraft) allows, then stops.
-        let waiter = try RawHTTPClient(port: port)
-        let sent = Task.detached { try waiter.send(self.head(300_000) + [UInt8](repeating: 0x62, count: 300_000)) }
+        // Its own thread: the send blocks once the server stops reading and the kernel buffers are full.
+        let second = Lock<RawHTTPClient.Response?>(nil)
+        let request = head(300_000) + [UInt8](repeating: 0x62, count: 300_000)
+        let waiter = Thread {
+            guard let client = try? RawHTTPClient(port: port) else { return }
+            try? client.send(request)
+            let response = try? client.readResponse()
+            second.withLock { $0 = response }
+        }
+        waiter.start()
         #expect(await waitUntil { budget.waitingCount == 1 }, "the second connection waits for room")
         #expect(budget.bytesInUse <= Self.limit + budget.overdraftBytes, "in use \(budget.bytesInUse)")
         #expect(budget.bytesInUse < 500_000, "not everything the client sent was read")
@@ -58,9 +67,9 @@ import Testing
         try holder.send([UInt8](repeating: 0x61, count: 100_000))
         let first = try holder.readResponse()
         #expect(first.status == 200 && first.bodyText == "300000")
-        try await sent.value
-        let second = try waiter.readResponse()
-        #expect(second.status == 200 && second.bodyText == "300000")
+        #expect(await waitUntil { second.withLock { $0 } != nil }, "the waiter is answered")
+        let answer = second.withLock { $0 }
+        #expect(answer?.status == 200 && answer?.bodyText == "300000")
         #expect(await waitUntil { budget.bytesInUse == 0 && budget.waitingCount == 0 })
     }
 

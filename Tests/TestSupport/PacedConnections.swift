@@ -16,12 +16,18 @@ public final class PacedConnections {
         public var interval: Duration
         /// Closes once this many responses have arrived (nil: stays open until the peer closes or the run ends).
         public var responsesToClose: Int?
+        /// The first byte goes out this long after connecting.
+        public var startAfter: Duration
 
-        public init(bytes: [UInt8], chunkBytes: Int? = nil, interval: Duration = .zero, responsesToClose: Int? = nil) {
+        public init(
+            bytes: [UInt8], chunkBytes: Int? = nil, interval: Duration = .zero, responsesToClose: Int? = nil,
+            startAfter: Duration = .zero
+        ) {
             self.bytes = bytes
             self.chunkBytes = chunkBytes
             self.interval = interval
             self.responsesToClose = responsesToClose
+            self.startAfter = startAfter
         }
     }
 
@@ -76,7 +82,7 @@ public final class PacedConnections {
             return
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        live.append(Live(fd: fd, plan: plan, kind: kind, nextSendAt: .now, outcome: Outcome(kind: kind)))
+        live.append(Live(fd: fd, plan: plan, kind: kind, nextSendAt: .now + plan.startAfter, outcome: Outcome(kind: kind)))
     }
 
     /// One round: waits up to `timeout` for readiness, then sends what is due and reads what arrived.
