@@ -27,7 +27,11 @@ import Glibc
         let directory = try TemporaryDirectory(prefix: "kelpie-slowloris")
         defer { directory.remove() }
         let server = try ServerProcess(
-            arguments: ["--data-dir", directory.path, "--lanes", "2", "--header-timeout", "3s", "--max-connections", "8000"],
+            arguments: [
+                "--data-dir", directory.path, "--lanes", "2", "--header-timeout", "3s", "--max-connections", "8000",
+                // Answers without an fsync wait, so the latency measured is the server's, not the disk's.
+                "--ack", "memory", "--drain-delay", "0s",
+            ],
             logPath: directory.file("run.log")
         )
         let port = server.port
@@ -95,7 +99,7 @@ import Glibc
     @Test func tenMegabyteHeadsAre431Or414AndMemoryStaysFlat() async throws {
         let directory = try TemporaryDirectory(prefix: "kelpie-bighead")
         defer { directory.remove() }
-        let server = try ServerProcess(arguments: ["--data-dir", directory.path, "--lanes", "2"], logPath: directory.file("run.log"))
+        let server = try ServerProcess(arguments: ["--data-dir", directory.path, "--lanes", "2", "--drain-delay", "0s"], logPath: directory.file("run.log"))
         let port = server.port
         _ = try RawHTTPClient(port: port).roundTrip("GET", "/readyz")
         let before = MemoryBudgetProcessTests.resident(pid: server.pid, field: "VmHWM:")

@@ -23,7 +23,7 @@ import Glibc
         let server = try ServerProcess(
             arguments: [
                 "--data-dir", directory.path, "--lanes", "2", "--max-inflight-bytes", "64MiB", "--inflight-wait", "2s",
-                "--max-connections", "2000",
+                "--max-connections", "2000", "--drain-delay", "0s",
             ],
             logPath: directory.file("run.log")
         )
