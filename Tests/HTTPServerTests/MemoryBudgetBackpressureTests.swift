@@ -96,4 +96,34 @@ import Testing
         #expect(answer.status == 200 && answer.bodyText == "\(Self.limit)")
         #expect(await waitUntil { budget.bytesInUse == 0 })
     }
+
+    @Test func http2StreamsAreChargedReleasedAndRefusedWith503AfterTheWait() async throws {
+        let (server, port) = try startServer(inflightWait: .milliseconds(300))
+        defer { stop(server) }
+        let budget = server.memoryBudget
+
+        // Within the budget: served, and the bytes come back once the route has the body.
+        let served = HTTP2TestClient()
+        let socket = try RawHTTPClient(port: port)
+        let first = served.request(path: "/count", body: [UInt8](repeating: 0x61, count: 100_000))
+        try served.exchange(over: socket) { served.streams[first]?.closedWith != nil }
+        #expect(served.streams[first]?.status == "200")
+        #expect(served.streams[first].map { String(decoding: $0.body, as: UTF8.self) } == "100000")
+        #expect(await waitUntil { budget.bytesInUse == 0 && budget.holderCount == 0 })
+
+        // The budget held elsewhere: the stream's body stops being read, and after the wait it is refused.
+        let holder = try RawHTTPClient(port: port)
+        try holder.send(head(Self.limit) + [UInt8](repeating: 0x61, count: Self.limit - 1_000))
+        #expect(await waitUntil { budget.bytesInUse == Self.limit - 1_000 })
+        let refused = HTTP2TestClient()
+        let refusedSocket = try RawHTTPClient(port: port)
+        let second = refused.request(path: "/count", body: [UInt8](repeating: 0x62, count: 100_000))
+        try refused.exchange(over: refusedSocket) { refused.streams[second]?.status != nil }
+        #expect(refused.streams[second]?.status == "503")
+        #expect(refused.streams[second]?.headers.first { $0.0 == "retry-after" }?.1 == "1")
+        #expect(await waitUntil { budget.bytesInUse == Self.limit - 1_000 && budget.waitingCount == 0 }, "the stream's bytes came back")
+        try holder.send([UInt8](repeating: 0x61, count: 1_000))
+        #expect(try holder.readResponse().status == 200)
+        #expect(await waitUntil { budget.bytesInUse == 0 && budget.holderCount == 0 })
+    }
 }
