@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Hostile clients at scale against a real `kelpie` process (issue 11 §6): slowloris with 5,000 sockets, and
-/// 10 MB heads. Figures are printed for docs/benchmarks.md.
+/// 10 MB heads, decompression bombs through OTLP and msgpack. Figures are printed for docs/benchmarks.md.
 @Suite(.serialized) struct HostileClientTests {
     /// Latencies below this are not measurable on a shared 2-CPU machine (scheduler noise alone is several
     /// milliseconds), so the 2× comparison uses it as the unloaded p99's floor.
@@ -132,6 +132,49 @@ import Glibc
         #expect(after - before < 16 * 1024 * 1024, "peak RSS grew \((after - before) >> 20) MiB (from \(before >> 20) MiB)")
         print("10 MB heads: 30 connections, \(sent >> 20) MiB accepted by the kernel before the cut, peak RSS \(before >> 20) → \(after >> 20) MiB")
         #expect((try? RawHTTPClient(port: port).roundTrip("GET", "/readyz").status) == 200)
+        server.signal(SIGTERM)
+        _ = server.waitForExit(timeoutSeconds: 30)
+    }
+
+    /// A 256 MiB run of zeros compressed by `encoding` (about 1.1 MiB gzip -1, 9 KiB zstd -1) against every route that
+    /// decodes content: OTLP/HTTP, OTLP/gRPC (`grpc-encoding`) and msgpack batches. Inflation stops at
+    /// `--max-decoded-bytes`: 413 (gRPC: RESOURCE_EXHAUSTED), memory flat.
+    @Test(arguments: ["gzip", "zstd"])
+    func decompressionBombsInOTLPAndMsgpackAreRefusedAndMemoryStaysSmall(encoding: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-otlp-bomb")
+        defer { directory.remove() }
+        let bombPath = directory.file("bomb")
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/bin/sh")
+        make.arguments = ["-c", "head -c 268435456 /dev/zero | \(encoding) -1 -c > \(bombPath)"]
+        try make.run()
+        make.waitUntilExit()
+        let bomb = Array(try Data(contentsOf: URL(fileURLWithPath: bombPath)))
+        try #require(bomb.count > 1000 && bomb.count < 10 * 1024 * 1024, "under --max-body-bytes")
+
+        let server = try ServerProcess(arguments: ["--data-dir", directory.path, "--drain-delay", "0s"], logPath: directory.file("run.log"))
+        let key = ("X-Honeycomb-Team", "k")
+        let traces = try RawHTTPClient(port: server.port).roundTrip(
+            "POST", "/v1/traces", headers: [key, ("Content-Type", "application/x-protobuf"), ("Content-Encoding", encoding)], body: bomb
+        )
+        #expect(traces.status == 413)
+        let msgpack = try RawHTTPClient(port: server.port).roundTrip(
+            "POST", "/1/batch/bomb", headers: [key, ("Content-Type", "application/msgpack"), ("Content-Encoding", encoding)], body: bomb
+        )
+        #expect(msgpack.status == 413)
+
+        let client = HTTP2TestClient()
+        let stream = client.request(
+            path: GRPCTests.traceExport, headers: GRPCTests.grpcHeaders(key: "k", [("grpc-encoding", encoding)]),
+            body: GRPCTests.framed(bomb, compressed: true)
+        )
+        try client.exchange(over: try RawHTTPClient(port: server.port)) { client.streams[stream]?.closedWith != nil }
+        #expect(client.streams[stream]?.status == "200")
+        #expect(GRPCTests.grpcStatus(client.streams[stream]) == "8", "RESOURCE_EXHAUSTED")
+
+        let peak = MemoryBudgetProcessTests.resident(pid: server.pid, field: "VmHWM:")
+        #expect(peak > 0 && peak < 128 * 1024 * 1024, "peak RSS \(peak >> 20) MiB")
+        print("\(encoding) bomb (256 MiB of zeros in \(bomb.count) bytes): OTLP/HTTP \(traces.status), msgpack \(msgpack.status), OTLP/gRPC grpc-status \(GRPCTests.grpcStatus(client.streams[stream]) ?? "-"); peak RSS \(peak >> 20) MiB")
         server.signal(SIGTERM)
         _ = server.waitForExit(timeoutSeconds: 30)
     }
