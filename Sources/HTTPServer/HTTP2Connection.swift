@@ -11,6 +11,8 @@ import HTTP2
 /// reaches it only through `Connection.execute`.
 final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
+    /// The server's budget, held here so the per-frame charge does not go through the unowned reference.
+    private let budget: MemoryBudget
     private let connection: Connection
     private let session: HTTP2Session
     private var keepAlive: HTTP2KeepAlive
@@ -46,6 +48,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
 
     init(server: Server, connection: Connection) {
         self.server = server
+        self.budget = server.memoryBudget
         self.connection = connection
         self.session = HTTP2Session(limits: server.configuration.http2Limits)
         self.keepAlive = HTTP2KeepAlive(limits: server.configuration.http2Limits, now: .now)
@@ -104,10 +107,10 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         closed = true
         if let ticket = budgetTicket {
             budgetTicket = nil
-            server.memoryBudget.cancelWait(ticket)
+            budget.cancelWait(ticket)
         }
         for stream in streams.values where stream.charged > 0 {
-            server.memoryBudget.release(stream.charged, endsHold: true)
+            budget.release(stream.charged, endsHold: true)
         }
         streams = [:]
         endExemption()
@@ -116,7 +119,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private func endExemption() {
         guard let ticket = exemptTicket else { return }
         exemptTicket = nil
-        server.memoryBudget.cancelWait(ticket)
+        budget.cancelWait(ticket)
     }
 
     // MARK: memory budget
@@ -124,7 +127,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private func waitForBudget() {
         guard budgetTicket == nil else { return }
         connection.pauseReading()
-        let ticket = server.memoryBudget.waitForRoom { [self] exempt in
+        let ticket = budget.waitForRoom { [self] exempt in
             connection.execute { self.budgetRoomOpened(exempt: exempt) }
         }
         guard let ticket else {
@@ -152,7 +155,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private func refuseWaitingStreams() {
         if let ticket = budgetTicket {
             budgetTicket = nil
-            server.memoryBudget.cancelWait(ticket)
+            budget.cancelWait(ticket)
         }
         budgetWaitDeadline = nil
         endExemption()
@@ -222,7 +225,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
                     session.consume(streamID: id, byteCount: bytes.count)
                     continue
                 }
-                switch server.memoryBudget.charge(bytes.count, startsHold: stream.charged == 0) {
+                switch budget.charge(bytes.count, startsHold: stream.charged == 0) {
                 case .withinBudget:
                     break
                 case .overBudget:
@@ -254,7 +257,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
                 )
             case .closed(let id, _):
                 if let stream = streams.removeValue(forKey: id), stream.charged > 0 {
-                    server.memoryBudget.release(stream.charged, endsHold: true)
+                    budget.release(stream.charged, endsHold: true)
                 }
                 keepAlive.activity(at: .now)
             case .pingAcknowledged:
@@ -310,7 +313,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         let charged = stream.charged
         stream.charged = 0
         defer {
-            if charged > 0 { server.memoryBudget.release(charged, endsHold: true) }
+            if charged > 0 { budget.release(charged, endsHold: true) }
             endExemption()
         }
         let answerNow: HTTPResponse
@@ -357,7 +360,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         streams[id]?.answered = true
         // Answered before its body was complete: the rest is dropped, and so is what was kept.
         if stream.charged > 0 {
-            server.memoryBudget.release(stream.charged, endsHold: true)
+            budget.release(stream.charged, endsHold: true)
             streams[id]?.charged = 0
             streams[id]?.body = []
         }

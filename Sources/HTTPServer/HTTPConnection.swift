@@ -12,6 +12,8 @@ import Glibc
 /// needs no locks. A pending answer completed elsewhere reaches it only through `Connection.execute`.
 final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // unchecked: lane-confined (asserted); crosses threads only as a reference for `Connection.execute`
     private unowned let server: Server
+    /// The server's budget, held here so the per-read charge does not go through the unowned reference.
+    private let budget: MemoryBudget
     private var connection: (any HTTPTransport)?
     private var parser: RequestParser
     private var machine: HTTPConnectionStateMachine
@@ -47,6 +49,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     init(server: Server) {
         self.server = server
+        self.budget = server.memoryBudget
         self.parser = RequestParser(limits: server.configuration.parserLimits)
         self.machine = HTTPConnectionStateMachine(timeouts: server.configuration.timeouts)
     }
@@ -131,7 +134,6 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
 
     /// Gives the body's charge back (the body was handed on or dropped) and withdraws any wait.
     private func releaseBody() {
-        let budget = server.memoryBudget
         if let ticket = budgetTicket {
             budgetTicket = nil
             budget.cancelWait(ticket)
@@ -211,7 +213,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
                 headReceived(head)
                 if machine.state == .closed { return offset }
             case .body(let range):
-                switch server.memoryBudget.charge(range.count, startsHold: bodyCharged == 0) {
+                switch budget.charge(range.count, startsHold: bodyCharged == 0) {
                 case .withinBudget:
                     break
                 case .overBudget:
@@ -398,7 +400,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         case .waitForBudget(let deadline):
             connection.pauseReading()
             connection.setDeadline(deadline)
-            let ticket = server.memoryBudget.waitForRoom { [self] exempt in
+            let ticket = budget.waitForRoom { [self] exempt in
                 connection.execute { self.budgetRoomOpened(exempt: exempt) }
             }
             if let ticket {
