@@ -151,7 +151,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     }
 
     /// The wait ran out: every stream still receiving its body gets 503 (UNAVAILABLE for gRPC) with
-    /// `Retry-After`, and the connection ends gracefully.
+    /// `Retry-After`, and the connection ends gracefully (GOAWAY, then close once the others are answered).
     private func refuseWaitingStreams() {
         if let ticket = budgetTicket {
             budgetTicket = nil
@@ -163,9 +163,11 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             server.observer?.memoryBudgetRefused()
             answer(id, Self.budgetRefusal(isGRPC: stream.isGRPC), route: "MemoryBudget")
         }
+        // GOAWAY: no new streams; streams already dispatched still get their answers, then the connection
+        // closes (flush sees the session finished). Reading resumes: the refused streams' data is dropped.
         session.goAway()
+        if !waitingForOutputDrain { connection.resumeReading() }
         flush()
-        closeConnection(flushing: true)
     }
 
     private static func budgetRefusal(isGRPC: Bool) -> HTTPResponse {

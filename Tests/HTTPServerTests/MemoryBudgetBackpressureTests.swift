@@ -121,6 +121,15 @@ import Testing
         try refused.exchange(over: refusedSocket) { refused.streams[second]?.status != nil }
         #expect(refused.streams[second]?.status == "503")
         #expect(refused.streams[second]?.headers.first { $0.0 == "retry-after" }?.1 == "1")
+        // The connection ends gracefully: GOAWAY, then the server closes it.
+        var closedByServer = false
+        do {
+            try refused.exchange(over: refusedSocket, timeout: .seconds(10)) { false }
+        } catch let error as RawHTTPClient.ClientError {
+            if case .closed = error { closedByServer = true }
+        }
+        #expect(closedByServer, "the server closed the connection")
+        #expect(refused.goAway != nil)
         #expect(await waitUntil { budget.bytesInUse == Self.limit - 1_000 && budget.waitingCount == 0 }, "the stream's bytes came back")
         try holder.send([UInt8](repeating: 0x61, count: 1_000))
         #expect(try holder.readResponse().status == 200)
