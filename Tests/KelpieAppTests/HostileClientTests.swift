@@ -179,6 +179,51 @@ import Glibc
         _ = server.waitForExit(timeoutSeconds: 30)
     }
 
+    /// Request smuggling end to end: each request carries a second one (`GET /readyz`) behind a body whose
+    /// framing a front proxy might read differently. Ambiguous framing is answered with an error and the
+    /// connection closed, so the hidden request is never answered; framing RFC 9112 defines one way (tab as
+    /// whitespace, bare LF line ends, a repeated identical Content-Length) is read that way, and the next
+    /// request is exactly the one a strict parser sees.
+    @Test func smugglingVariantsAreRefusedOrReadOneWay() async throws {
+        let directory = try TemporaryDirectory(prefix: "kelpie-smuggling")
+        defer { directory.remove() }
+        let server = try ServerProcess(arguments: ["--data-dir", directory.path, "--drain-delay", "0s"], logPath: directory.file("run.log"))
+        let hidden = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+        let post = "POST /1/batch/smuggle HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\n"
+        // (name, bytes, first status, whether the hidden request is then answered)
+        let cases: [(String, String, Int, Bool)] = [
+            ("CL then TE", post + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + hidden, 400, false),
+            ("TE then CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n" + hidden, 400, false),
+            ("two Content-Lengths", post + "Content-Length: 2\r\nContent-Length: 40\r\n\r\n[]" + hidden, 400, false),
+            ("Content-Length list", post + "Content-Length: 2, 40\r\n\r\n[]" + hidden, 400, false),
+            ("TE xchunked", post + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + hidden, 501, false),
+            ("TE chunked then identity", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n" + hidden, 501, false),
+            ("space before colon", post + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + hidden, 400, false),
+            ("vertical tab before value", post + "Transfer-Encoding: \u{0B}chunked\r\n\r\n0\r\n\r\n" + hidden, 400, false),
+            ("obs-fold", post + "Transfer-Encoding: identity\r\n chunked\r\n\r\n0\r\n\r\n" + hidden, 400, false),
+            ("bare LF after chunk size", post + "Transfer-Encoding: chunked\r\n\r\n2\n[]\r\n0\r\n\r\n" + hidden, 400, false),
+            // Defined one way: the empty chunked body is refused by the route (400), the hidden request follows.
+            ("tab before value", post + "Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n" + hidden, 400, true),
+            ("bare LF line ends", "POST /1/batch/smuggle HTTP/1.1\nHost: x\nX-Honeycomb-Team: k\nContent-Length: 2\n\n[]" + hidden, 200, true),
+            ("identical Content-Lengths", post + "Content-Length: 2, 2\r\n\r\n[]" + hidden, 200, true),
+        ]
+        for (name, request, status, hiddenAnswered) in cases {
+            let client = try RawHTTPClient(port: server.port)
+            try client.send(request)
+            let first = try client.readResponse()
+            #expect(first.status == status, "\(name): \(first)")
+            if hiddenAnswered {
+                let second = try client.readResponse()
+                #expect(second.status == 200 && second.bodyText.contains("ready"), "\(name): the next request is /readyz: \(second)")
+            } else {
+                #expect(first.header("Connection")?.lowercased() == "close", "\(name)")
+                #expect(client.isClosedByPeer(), "\(name): closed without answering the hidden request")
+            }
+        }
+        server.signal(SIGTERM)
+        _ = server.waitForExit(timeoutSeconds: 30)
+    }
+
     static func timedRequest(_ client: RawHTTPClient) -> (Int, Duration) {
         let body = Array(#"[{"data":{"well":"behaved"}}]"#.utf8)
         let start = ContinuousClock.now
