@@ -158,7 +158,7 @@ public final class PacedConnections {
     }
 
     private func parse(_ index: Int) {
-        while let headEnd = live[index].input.firstRange(of: [13, 10, 13, 10])?.upperBound {
+        while let headEnd = Self.headEnd(live[index].input) {
             let head = String(decoding: live[index].input[0..<headEnd], as: UTF8.self)
             let lines = head.split(separator: "\r\n")
             guard let statusLine = lines.first else { return }
@@ -177,6 +177,19 @@ public final class PacedConnections {
             live[index].input.removeFirst(headEnd + length)
             live[index].outcome.responses.append(Response(status: status, retryAfter: retryAfter))
         }
+    }
+}
+
+extension PacedConnections {
+    /// The index just past the first CRLF CRLF, if any. A plain scan: Foundation's `firstRange(of:)` on
+    /// arrays crashed here (a bad pointer inside `DataProtocol.firstRange`, once in a full-suite run).
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4)
+        where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+            return index + 4
+        }
+        return nil
     }
 }
 
