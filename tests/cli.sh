@@ -34,6 +34,7 @@ refuses 65 KELPIE_ACK=fast -- "--ack" "KELPIE_ACK" "'fast'" "from KELPIE_ACK" "d
 refuses 65 KELPIE_HEADER_TIMEOUT=soon -- "--header-timeout" "KELPIE_HEADER_TIMEOUT" "'soon'" "500ms, 5s"
 refuses 65 - --listen localhost -- "--listen" "KELPIE_LISTEN" "'localhost'" "HOST:PORT"
 refuses 78 - --max-queue-bytes 1MiB -- "--max-queue-bytes" "KELPIE_MAX_QUEUE_BYTES" "1048576" "--max-decoded-bytes"
+refuses 78 KELPIE_MAX_INFLIGHT_BYTES=4MiB -- "--max-inflight-bytes" "KELPIE_MAX_INFLIGHT_BYTES" "4194304" "--max-body-bytes" "--max-decoded-bytes"
 refuses 66 - --keys "$WORK/no-such-keys.yaml" -- "--keys" "KELPIE_KEYS" "no-such-keys.yaml" "No such file"
 printf 'keys:\n  - keyy: x\n' >"$WORK/bad-keys.yaml"
 refuses 66 - --keys "$WORK/bad-keys.yaml" -- "--keys" "KELPIE_KEYS" "keyy"

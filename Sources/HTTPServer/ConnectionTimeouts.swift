@@ -12,18 +12,23 @@ public struct ConnectionTimeouts: Sendable, Equatable {
     /// Once the server drains, how long an idle keep-alive connection may stay open for one last request
     /// (answered with `Connection: close`) before the server closes it.
     public var drainIdleTimeout: Duration
+    /// How long a request whose body stopped being read (the memory budget is spent) waits for room before
+    /// it is answered 503 with `Retry-After` and its connection closed.
+    public var inflightWait: Duration
 
     public init(
         headerTimeout: Duration = .seconds(10),
         bodyTimeout: Duration = .seconds(60),
         idleTimeout: Duration = .seconds(60),
         writeTimeout: Duration = .seconds(30),
-        drainIdleTimeout: Duration = .seconds(2)
+        drainIdleTimeout: Duration = .seconds(2),
+        inflightWait: Duration = .seconds(5)
     ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.drainIdleTimeout = drainIdleTimeout
+        self.inflightWait = inflightWait
     }
 }

@@ -14,6 +14,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     /// The server's observer when it describes requests (read once: each access to `server` is an unowned
     /// retain).
     private let describer: (any HTTPServerObserver)?
+    /// The server's budget, held here so the per-frame charge does not go through the unowned reference.
+    private let budget: MemoryBudget
     private let connection: Connection
     private let session: HTTP2Session
     private var keepAlive: HTTP2KeepAlive
@@ -25,6 +27,14 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     private var handlingEvents = false
     /// Streams answered on this connection so far (the first is a new connection's, later ones reuse it).
     private var streamsAnswered = 0
+    /// A DATA frame found the memory budget spent: once the bytes in hand are handled, reading stops.
+    private var budgetOverdrawn = false
+    /// The wait for room in the budget, and when it gives up (streams still receiving get 503 and the
+    /// connection ends with GOAWAY).
+    private var budgetTicket: MemoryBudget.WaitTicket?
+    private var budgetWaitDeadline: ContinuousClock.Instant?
+    /// Woken with the budget's exemption: reading goes on past the limit until the next stream is dispatched.
+    private var exemptTicket: MemoryBudget.WaitTicket?
 
     /// One request in progress on a stream.
     private struct StreamRequest {
@@ -39,11 +49,14 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         var dispatched = false
         /// Answered before its body was complete (a refusal): the rest of the body is dropped.
         var answered = false
+        /// Body bytes charged to the memory budget.
+        var charged = 0
     }
 
     init(server: Server, connection: Connection) {
         self.server = server
         self.describer = server.describesRequests ? server.observer : nil
+        self.budget = server.memoryBudget
         self.connection = connection
         self.session = HTTP2Session(limits: server.configuration.http2Limits)
         self.keepAlive = HTTP2KeepAlive(limits: server.configuration.http2Limits, now: .now)
@@ -58,12 +71,20 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         keepAlive.activity(at: now)
         session.receive(bytes, now: now)
         flush()
+        if budgetOverdrawn, !closed {
+            budgetOverdrawn = false
+            waitForBudget()
+        }
     }
 
     func deadlineExpired() {
         guard !closed else {
             // A flush-then-close overran its write deadline: cut it.
             connection.close(flushingOutput: false)
+            return
+        }
+        if let deadline = budgetWaitDeadline, ContinuousClock.now >= deadline {
+            refuseWaitingStreams()
             return
         }
         switch keepAlive.deadlinePassed(now: .now, openStreams: session.openStreamCount) {
@@ -83,7 +104,7 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
     func didDrainOutput() {
         guard waitingForOutputDrain, !closed else { return }
         waitingForOutputDrain = false
-        connection.resumeReading()
+        if budgetTicket == nil { connection.resumeReading() }
     }
 
     func peerClosed() {
@@ -92,7 +113,78 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
 
     func didClose() {
         closed = true
+        if let ticket = budgetTicket {
+            budgetTicket = nil
+            budget.cancelWait(ticket)
+        }
+        for stream in streams.values where stream.charged > 0 {
+            budget.release(stream.charged, endsHold: true)
+        }
         streams = [:]
+        endExemption()
+    }
+
+    private func endExemption() {
+        guard let ticket = exemptTicket else { return }
+        exemptTicket = nil
+        budget.cancelWait(ticket)
+    }
+
+    // MARK: memory budget
+
+    private func waitForBudget() {
+        guard budgetTicket == nil else { return }
+        connection.pauseReading()
+        let ticket = budget.waitForRoom { [self] exempt in
+            connection.execute { self.budgetRoomOpened(exempt: exempt) }
+        }
+        guard let ticket else {
+            connection.resumeReading()
+            return
+        }
+        budgetTicket = ticket
+        budgetWaitDeadline = .now + server.configuration.timeouts.inflightWait
+        server.observer?.memoryBudgetWaited()
+        flush()
+    }
+
+    private func budgetRoomOpened(exempt: Bool) {
+        connection.assertOnLane()
+        guard let ticket = budgetTicket, !closed else { return }
+        budgetTicket = nil
+        if exempt { exemptTicket = ticket }
+        budgetWaitDeadline = nil
+        if !waitingForOutputDrain { connection.resumeReading() }
+        flush()
+    }
+
+    /// The wait ran out: every stream still receiving its body gets 503 (UNAVAILABLE for gRPC) with
+    /// `Retry-After`, and the connection ends gracefully (GOAWAY, then close once the others are answered).
+    private func refuseWaitingStreams() {
+        if let ticket = budgetTicket {
+            budgetTicket = nil
+            budget.cancelWait(ticket)
+        }
+        budgetWaitDeadline = nil
+        endExemption()
+        for (id, stream) in streams where !stream.dispatched && !stream.answered {
+            server.observer?.memoryBudgetRefused()
+            answer(id, Self.budgetRefusal(isGRPC: stream.isGRPC), route: "MemoryBudget")
+        }
+        // GOAWAY: no new streams; streams already dispatched still get their answers, then the connection
+        // closes (flush sees the session finished). Reading resumes: the refused streams' data is dropped.
+        session.goAway()
+        if !waitingForOutputDrain { connection.resumeReading() }
+        flush()
+    }
+
+    private static func budgetRefusal(isGRPC: Bool) -> HTTPResponse {
+        var response = refusal(
+            isGRPC: isGRPC, .serviceUnavailable, .unavailable, "server is at its memory budget; retry later",
+            detail: "server is at its memory budget; retry later"
+        )
+        response.headers.append(("retry-after", "1"))
+        return response
     }
 
     /// Graceful stop: GOAWAY, let the streams in flight finish, then close. An idle connection gets the final
@@ -123,7 +215,8 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             closeConnection(flushing: true)
             return
         }
-        connection.setDeadline(keepAlive.deadline(openStreams: session.openStreamCount))
+        let keepAliveDeadline = keepAlive.deadline(openStreams: session.openStreamCount)
+        connection.setDeadline(budgetWaitDeadline.map { min($0, keepAliveDeadline) } ?? keepAliveDeadline)
         if connection.pendingOutputBytes > server.configuration.maxPendingOutputBytes, !waitingForOutputDrain {
             waitingForOutputDrain = true
             connection.pauseReading()
@@ -142,6 +235,18 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
                     session.consume(streamID: id, byteCount: bytes.count)
                     continue
                 }
+                switch budget.charge(bytes.count, startsHold: stream.charged == 0) {
+                case .withinBudget:
+                    break
+                case .overBudget:
+                    if exemptTicket == nil { budgetOverdrawn = true }
+                case .refused:
+                    session.consume(streamID: id, byteCount: bytes.count)
+                    server.observer?.memoryBudgetRefused()
+                    answer(id, Self.budgetRefusal(isGRPC: stream.isGRPC), route: "MemoryBudget")
+                    continue
+                }
+                streams[id]!.charged += bytes.count
                 streams[id]!.body.append(contentsOf: bytes)
                 streams[id]!.wireBytes += bytes.count
                 // Taken: the client's windows open again by as much.
@@ -161,7 +266,9 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
                     protocolVersion: .http2, duration: .zero, wireBytes: 0
                 )
             case .closed(let id, _):
-                streams.removeValue(forKey: id)
+                if let stream = streams.removeValue(forKey: id), stream.charged > 0 {
+                    budget.release(stream.charged, endsHold: true)
+                }
                 keepAlive.activity(at: .now)
             case .pingAcknowledged:
                 keepAlive.pingAcknowledged(at: .now)
@@ -212,6 +319,14 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
             protocolVersion: .http2
         )
         stream.body = []
+        // The route takes the body from here (an ingest route charges what it keeps to the budget itself);
+        // released once the handler has returned, like HTTP/1.1.
+        let charged = stream.charged
+        stream.charged = 0
+        defer {
+            if charged > 0 { budget.release(charged, endsHold: true) }
+            endExemption()
+        }
         let answerNow: HTTPResponse
         switch server.router.match(method: stream.head.method, path: stream.head.path) {
         case .found(let route, let parameters):
@@ -254,6 +369,12 @@ final class HTTP2Connection: @unchecked Sendable {  // unchecked: lane-confined 
         connection.assertOnLane()
         guard !closed, let stream = streams[id], !stream.answered else { return }
         streams[id]?.answered = true
+        // Answered before its body was complete: the rest is dropped, and so is what was kept.
+        if stream.charged > 0 {
+            budget.release(stream.charged, endsHold: true)
+            streams[id]?.charged = 0
+            streams[id]?.body = []
+        }
         let headers = response.headers.compactMap { name, value -> HTTP2HeaderField? in
             let lower = name.lowercased()
             // Connection-specific fields do not exist in HTTP/2 (RFC 9113 §8.2.2).

@@ -15,6 +15,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     /// The server's observer when it describes requests (read once: each access to `server` is an unowned
     /// retain).
     private let describer: (any HTTPServerObserver)?
+    /// The server's budget, held here so the per-read charge does not go through the unowned reference.
+    private let budget: MemoryBudget
     private var connection: (any HTTPTransport)?
     private var parser: RequestParser
     private var machine: HTTPConnectionStateMachine
@@ -42,10 +44,20 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     /// answer completed before it was awaited). It is written once the bytes around the request are
     /// accounted for: no hop through the lane's queue, no eventfd wake-up.
     private var readyAnswer: (response: HTTPResponse, generation: UInt64)?
+    /// Body bytes of the request in progress charged to the server's memory budget.
+    private var bodyCharged = 0
+    /// A charge found the budget spent while parsing; once the bytes in hand are parsed, reading stops.
+    private var budgetOverdrawn = false
+    /// The wait for room in the budget, while reading is stopped for it.
+    private var budgetTicket: MemoryBudget.WaitTicket?
+    /// Woken with the budget's exemption (every holder was waiting): this body reads on past the limit until
+    /// it is complete; releasing it hands the exemption back through this ticket.
+    private var exemptTicket: MemoryBudget.WaitTicket?
 
     init(server: Server) {
         self.server = server
         self.describer = server.describesRequests ? server.observer : nil
+        self.budget = server.memoryBudget
         self.parser = RequestParser(limits: server.configuration.parserLimits)
         self.machine = HTTPConnectionStateMachine(timeouts: server.configuration.timeouts)
     }
@@ -83,6 +95,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             inbound.append(contentsOf: bytes)
             processInbound()
         }
+        settleBudget()
         deliverReadyAnswers()
     }
 
@@ -112,6 +125,7 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     func outputDrained() {
         guard waitingForOutputDrain, let connection else { return }
         waitingForOutputDrain = false
+        guard !machine.isWaitingForBudget else { return }
         if machine.state == .idle || machine.state == .readingHead || machine.state == .readingBody {
             connection.resumeReading()
         }
@@ -121,6 +135,57 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
         self.connection = nil
         inbound = []
         body = []
+        releaseBody()
+    }
+
+    // MARK: memory budget
+
+    /// Gives the body's charge back (the body was handed on or dropped) and withdraws any wait.
+    private func releaseBody() {
+        if let ticket = budgetTicket {
+            budgetTicket = nil
+            budget.cancelWait(ticket)
+        }
+        if bodyCharged > 0 {
+            let charged = bodyCharged
+            bodyCharged = 0
+            budget.release(charged, endsHold: true)
+        }
+        if let ticket = exemptTicket {
+            exemptTicket = nil
+            budget.cancelWait(ticket)
+        }
+    }
+
+    /// After parsing what was read: if a charge found the budget spent and the body is still arriving,
+    /// stop reading and wait for room.
+    private func settleBudget() {
+        guard budgetOverdrawn else { return }
+        budgetOverdrawn = false
+        guard machine.state == .readingBody, connection != nil else { return }
+        perform(machine.budgetSpent(now: .now))
+    }
+
+    /// Woken by a release elsewhere (via `execute`, so on the lane).
+    private func budgetRoomOpened(exempt: Bool) {
+        connection?.assertOnLane()
+        guard let ticket = budgetTicket else { return }
+        budgetTicket = nil
+        if exempt { exemptTicket = ticket }
+        perform(machine.budgetRoomOpened(now: .now))
+    }
+
+    /// 503 with `Retry-After`, then close: the budget had no room for this body (within the wait, or at all).
+    private func refuseForBudget() {
+        guard let connection else { return }
+        releaseBody()
+        body = []
+        let response = HTTPResponse.jsonError(
+            .serviceUnavailable, "server is at its memory budget; retry later", headers: [("Retry-After", "1")]
+        )
+        write(response, keepAlive: false, to: connection)
+        recordRequest(route: "MemoryBudget", method: currentHead?.method ?? .post, status: 503)
+        server.observer?.memoryBudgetRefused()
     }
 
     // MARK: drain
@@ -156,6 +221,17 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
                 headReceived(head)
                 if machine.state == .closed { return offset }
             case .body(let range):
+                switch budget.charge(range.count, startsHold: bodyCharged == 0) {
+                case .withinBudget:
+                    break
+                case .overBudget:
+                    if exemptTicket == nil { budgetOverdrawn = true }
+                case .refused:
+                    refuseForBudget()
+                    perform(machine.failed())
+                    return offset
+                }
+                bodyCharged += range.count
                 body.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
             case .end:
                 dispatchRequest()
@@ -249,6 +325,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             currentRoute = "BadRequest"
             readyAnswer = (.jsonError(.badRequest, "malformed percent-encoding in path"), requestGeneration)
         }
+        // The route is done with the body (an ingest route charges what it keeps to the budget itself).
+        releaseBody()
     }
 
     /// Writes the answer to the request in flight (on the lane) and moves the connection on.
@@ -282,6 +360,8 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
     /// Answers a protocol error or limit breach directly and closes: the stream position is no longer trustworthy.
     private func fail(_ status: HTTPStatus, reason: String, route: String) {
         guard let connection else { return }
+        releaseBody()
+        body = []
         let response = HTTPResponse.jsonError(status, reason)
         let answeredAt = ContinuousClock.now
         write(response, keepAlive: false, to: connection)
@@ -332,12 +412,13 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             connection.setDeadline(idleDeadline)
             if !inbound.isEmpty {
                 processInbound()
+                settleBudget()
             }
             if machine.peerHasClosed {
                 perform(machine.bufferedInputParsed())
                 return
             }
-            guard machine.state != .awaitingResponse, machine.state != .closed else { return }
+            guard machine.state != .awaitingResponse, machine.state != .closed, !machine.isWaitingForBudget else { return }
             if connection.pendingOutputBytes > server.configuration.maxPendingOutputBytes {
                 waitingForOutputDrain = true
             } else {
@@ -356,6 +437,26 @@ final class HTTPConnection: ConnectionHandler, @unchecked Sendable {  // uncheck
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         case .close:
+            connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
+            connection.close(flushingOutput: true)
+        case .waitForBudget(let deadline):
+            connection.pauseReading()
+            connection.setDeadline(deadline)
+            let ticket = budget.waitForRoom { [self] exempt in
+                connection.execute { self.budgetRoomOpened(exempt: exempt) }
+            }
+            if let ticket {
+                budgetTicket = ticket
+                server.observer?.memoryBudgetWaited()
+            } else {
+                // Room opened before the wait began: go on at once.
+                perform(machine.budgetRoomOpened(now: .now))
+            }
+        case .resumeAfterBudgetWait(let bodyDeadline):
+            connection.setDeadline(bodyDeadline)
+            connection.resumeReading()
+        case .refuseForBudgetAndClose:
+            refuseForBudget()
             connection.setDeadline(.now + server.configuration.timeouts.writeTimeout)
             connection.close(flushingOutput: true)
         }

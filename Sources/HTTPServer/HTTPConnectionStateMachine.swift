@@ -30,6 +30,12 @@ struct HTTPConnectionStateMachine: Sendable {
         case sendRequestTimeoutAndClose
         /// Close, flushing any pending output first.
         case close
+        /// The memory budget is spent mid-body: stop reading, wait for room until `deadline`.
+        case waitForBudget(deadline: ContinuousClock.Instant)
+        /// Room opened: read the body again, under the body deadline (moved on by the time spent waiting).
+        case resumeAfterBudgetWait(bodyDeadline: ContinuousClock.Instant)
+        /// No room within the wait: answer 503 with `Retry-After` and close.
+        case refuseForBudgetAndClose
     }
 
     private(set) var state: State = .idle
@@ -38,6 +44,10 @@ struct HTTPConnectionStateMachine: Sendable {
     /// The peer shut down its write side (FIN). Complete requests it sent before still get their answers,
     /// in order (RFC 9112 §9.6); once the buffered input holds no complete request, the connection closes.
     private(set) var peerHasClosed = false
+    /// Reading stopped mid-body because the memory budget is spent, since this instant.
+    private(set) var budgetWaitStartedAt: ContinuousClock.Instant?
+    /// When the body in progress must be complete; a wait for the budget moves it on (the client did not stall).
+    private var bodyDeadline: ContinuousClock.Instant?
     let timeouts: ConnectionTimeouts
 
     init(timeouts: ConnectionTimeouts) {
@@ -60,13 +70,36 @@ struct HTTPConnectionStateMachine: Sendable {
     mutating func headReceived(now: ContinuousClock.Instant) -> Action {
         guard state == .idle || state == .readingHead else { return .none }
         state = .readingBody
+        bodyDeadline = now + timeouts.bodyTimeout
         return .setDeadline(now + timeouts.bodyTimeout)
     }
+
+    /// The memory budget is spent while the body is arriving: reading stops until room opens, for at most
+    /// `inflightWait`.
+    mutating func budgetSpent(now: ContinuousClock.Instant) -> Action {
+        guard state == .readingBody, budgetWaitStartedAt == nil else { return .none }
+        budgetWaitStartedAt = now
+        return .waitForBudget(deadline: now + timeouts.inflightWait)
+    }
+
+    /// Room opened in the budget while waiting.
+    mutating func budgetRoomOpened(now: ContinuousClock.Instant) -> Action {
+        guard state == .readingBody, let started = budgetWaitStartedAt else { return .none }
+        budgetWaitStartedAt = nil
+        let deadline = (bodyDeadline ?? now + timeouts.bodyTimeout) + (now - started)
+        bodyDeadline = deadline
+        return .resumeAfterBudgetWait(bodyDeadline: deadline)
+    }
+
+    /// Whether reading is stopped for the memory budget.
+    var isWaitingForBudget: Bool { budgetWaitStartedAt != nil }
 
     /// The whole request is in; the responder takes over.
     mutating func requestCompleted() -> Action {
         guard state != .closed else { return .none }
         state = .awaitingResponse
+        budgetWaitStartedAt = nil
+        bodyDeadline = nil
         return .pauseReadingAndClearDeadline
     }
 
@@ -84,6 +117,7 @@ struct HTTPConnectionStateMachine: Sendable {
     /// The parser or the driver hit an error it answers itself (and then closes).
     mutating func failed() -> Action {
         state = .closed
+        budgetWaitStartedAt = nil
         return .close
     }
 
@@ -93,6 +127,11 @@ struct HTTPConnectionStateMachine: Sendable {
         case .idle:
             state = .closed
             return .close
+        case .readingBody where budgetWaitStartedAt != nil:
+            // The server stopped reading, not the client: a retryable refusal, not a timeout.
+            state = .closed
+            budgetWaitStartedAt = nil
+            return .refuseForBudgetAndClose
         case .readingHead, .readingBody:
             state = .closed
             return .sendRequestTimeoutAndClose

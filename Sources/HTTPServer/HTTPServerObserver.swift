@@ -18,6 +18,10 @@ public protocol HTTPServerObserver: Sendable {
     var describesRequests: Bool { get }
     /// One answered request, on the connection's lane right after its answer was written: keep it cheap.
     func requestAnswered(_ record: RequestRecord)
+    /// A connection stopped reading a body because the memory budget was spent.
+    func memoryBudgetWaited()
+    /// A request was answered 503 because the memory budget had no room for its body.
+    func memoryBudgetRefused()
 }
 
 /// The series one kind of request is recorded in (see ``HTTPServerObserver/requestSeries(route:method:status:protocolVersion:)``).
@@ -32,4 +36,6 @@ extension HTTPServerObserver {
     public func http2ConnectionFailed(reason: String) {}
     public var describesRequests: Bool { false }
     public func requestAnswered(_ record: RequestRecord) {}
+    public func memoryBudgetWaited() {}
+    public func memoryBudgetRefused() {}
 }

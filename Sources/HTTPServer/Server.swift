@@ -15,14 +15,21 @@ public final class Server: Sendable {
     /// The observer's ``HTTPServerObserver/describesRequests``, asked once.
     let describesRequests: Bool
     let logger: Logger
+    /// Request bytes held in memory; shared by every listener of one process.
+    public let memoryBudget: MemoryBudget
     private let sockets: SocketServer
 
-    /// `tlsObserver` hears how each TLS handshake ended (with `configuration.socket.tls` set).
+    /// `tlsObserver` hears how each TLS handshake ended (with `configuration.socket.tls` set). Without a
+    /// `memoryBudget` the server has its own, of `configuration.maxInflightBytes`.
     public init(
         configuration: ServerConfiguration, router: Router,
-        observer: (any HTTPServerObserver)? = nil, tlsObserver: (any TLSObserver)? = nil, logger: Logger
+        observer: (any HTTPServerObserver)? = nil, tlsObserver: (any TLSObserver)? = nil,
+        memoryBudget: MemoryBudget? = nil, logger: Logger
     ) {
         self.configuration = configuration
+        self.memoryBudget = memoryBudget ?? MemoryBudget(
+            limitBytes: configuration.maxInflightBytes, grantBytes: configuration.socket.readChunkBytes
+        )
         self.router = router
         self.observer = observer
         self.describesRequests = observer?.describesRequests ?? false

@@ -13,18 +13,23 @@ public struct ServerConfiguration: Sendable {
     public var maxPendingOutputBytes: Int
     /// HTTP/2 connections (h2c, sniffed from the client preface): SETTINGS, caps and keep-alive timing.
     public var http2Limits: HTTP2Limits
+    /// Request body bytes held in memory across all connections before reading stops (see ``MemoryBudget``);
+    /// used when the server is not handed a budget shared with other listeners.
+    public var maxInflightBytes: Int
 
     public init(
         socket: SocketServerConfiguration = .init(),
         parserLimits: ParserLimits = .init(),
         timeouts: ConnectionTimeouts = .init(),
         maxPendingOutputBytes: Int = 1 << 20,
-        http2Limits: HTTP2Limits = .init()
+        http2Limits: HTTP2Limits = .init(),
+        maxInflightBytes: Int = 256 * 1024 * 1024
     ) {
         self.socket = socket
         self.parserLimits = parserLimits
         self.timeouts = timeouts
         self.maxPendingOutputBytes = maxPendingOutputBytes
         self.http2Limits = http2Limits
+        self.maxInflightBytes = maxInflightBytes
     }
 }

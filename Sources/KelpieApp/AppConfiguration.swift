@@ -49,6 +49,10 @@ public struct AppConfiguration: Sendable {
     public var maxRequestLineBytes: Int = 8 * 1024
     public var timeouts = ConnectionTimeouts()
     public var maxQueuedBytes: Int = 64 * 1024 * 1024
+    /// Request bytes held in memory across all connections (bodies being received, decoded bodies until the
+    /// pipeline has them): past it reading stops, and after `timeouts.inflightWait` requests get 503. Sized
+    /// for a 1 GiB pod (docs/configuration.md#memory-budget).
+    public var maxInflightBytes: Int = 256 * 1024 * 1024
     public var segmentMaxBytes: Int = 64 * 1024 * 1024
     public var segmentMaxAge: Duration = .seconds(600)
     public var retentionMaxBytes: Int64 = 1 << 30
@@ -99,7 +103,9 @@ public struct AppConfiguration: Sendable {
         var http2 = HTTP2Limits()
         http2.maxBodyBytesPerStream = maxBodyBytes
         http2.idleTimeout = timeouts.idleTimeout
-        return ServerConfiguration(socket: socket, parserLimits: limits, timeouts: timeouts, http2Limits: http2)
+        return ServerConfiguration(
+            socket: socket, parserLimits: limits, timeouts: timeouts, http2Limits: http2, maxInflightBytes: maxInflightBytes
+        )
     }
 
     /// The `--grpc-listen` listener: the main one's settings (TLS included) on another address.
@@ -143,6 +149,9 @@ public struct AppConfiguration: Sendable {
         try require(maxRequestLineBytes > 0, "max-request-line-bytes", "is 0; expected a positive size")
         try require(maxQueuedBytes >= maxDecodedBodyBytes, "max-queue-bytes",
                     "is \(maxQueuedBytes) bytes; expected at least \(SettingName.both("max-decoded-bytes")) (\(maxDecodedBodyBytes) bytes), or one large request could never be admitted")
+        try require(maxInflightBytes >= max(maxBodyBytes, maxDecodedBodyBytes), "max-inflight-bytes",
+                    "is \(maxInflightBytes) bytes; expected at least \(SettingName.both("max-body-bytes")) and \(SettingName.both("max-decoded-bytes")) (\(max(maxBodyBytes, maxDecodedBodyBytes)) bytes), or one large request could never be admitted")
+        try require(timeouts.inflightWait > .zero, "inflight-wait", "is \(timeouts.inflightWait); expected a positive duration")
         try require(segmentMaxBytes >= 4096, "segment-max-bytes", "is \(segmentMaxBytes) bytes; expected at least 4096")
         try require(retentionMaxBytes >= Int64(segmentMaxBytes), "retention-max-bytes",
                     "is \(retentionMaxBytes) bytes; expected at least \(SettingName.both("segment-max-bytes")) (\(segmentMaxBytes) bytes)")

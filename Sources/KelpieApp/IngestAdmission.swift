@@ -27,6 +27,9 @@ final class IngestAdmission: Sendable {
     /// `--rate-limit-events`/`--rate-limit-burst`: the limit of keys without their own `rate_limit`.
     private let defaultRateLimit: RateLimit?
     private let describesRequests: Bool
+    /// Decoded bodies are charged here from decoding until the pipeline has acknowledged them (the
+    /// connection charged and released the wire bytes).
+    private let memoryBudget: MemoryBudget
 
     static let unknownKeyMessage = "unknown API key - check your credentials"
     /// Honeycomb's text for a 429 (the lowercase form its clients' test servers use).
@@ -37,7 +40,7 @@ final class IngestAdmission: Sendable {
     init(
         pipeline: EventPipeline, metrics: KelpieMetrics, keys: APIKeyStore, maxDecodedBodyBytes: Int,
         rateLimiter: KeyRateLimiter = KeyRateLimiter(), defaultRateLimit: RateLimit? = nil,
-        describesRequests: Bool = false
+        describesRequests: Bool = false, memoryBudget: MemoryBudget
     ) {
         self.pipeline = pipeline
         self.metrics = metrics
@@ -46,6 +49,7 @@ final class IngestAdmission: Sendable {
         self.rateLimiter = rateLimiter
         self.defaultRateLimit = defaultRateLimit
         self.describesRequests = describesRequests
+        self.memoryBudget = memoryBudget
     }
 
     /// Runs the sequence for one request; runs on the connection's lane.
@@ -70,23 +74,30 @@ final class IngestAdmission: Sendable {
             facts?.contentEncoding = content.encoding.map(Self.encodingName)
             let body = try decodeContent(content)
             facts?.decodedBytes = body.count
-            let decoded = try format.decode(
-                body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
-            )
-            // The end of decoding is also where the durability wait starts (handing over the batches is next).
-            if let facts { facts.decodedAt = .now }
-            let rejected = format.rejectedEvents(of: decoded)
-            if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
-            facts?.eventsRejected = rejected.count
-            let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
-            if facts?.dataset == nil { facts?.dataset = batches.first?.dataset }
-            guard !batches.isEmpty else {
-                var response = format.success(decoded, authorized, sinkRejected: [])
-                if let facts { response.observation = facts }
-                return .now(response)
+            let charged = try chargeDecoded(body.count, inPlace: content.encoding == .identity)
+            do throws(AdmissionRefusal) {
+                let decoded = try format.decode(
+                    body, authorized, http: request, key: entry, rawKey: rawKey, receiveTimeNanos: Self.nowUnixNanos()
+                )
+                // The end of decoding is also where the durability wait starts (handing over the batches is next).
+                if let facts { facts.decodedAt = .now }
+                let rejected = format.rejectedEvents(of: decoded)
+                if rejected.count > 0 { metrics.recordRejectedEvents(reason: rejected.reason, count: rejected.count) }
+                facts?.eventsRejected = rejected.count
+                let batches = format.batches(of: decoded).filter { !$0.events.isEmpty }
+                if facts?.dataset == nil { facts?.dataset = batches.first?.dataset }
+                guard !batches.isEmpty else {
+                    memoryBudget.release(charged, endsHold: true)
+                    var response = format.success(decoded, authorized, sinkRejected: [])
+                    if let facts { response.observation = facts }
+                    return .now(response)
+                }
+                let charge = try chargeRate(entry, events: batches.reduce(0) { $0 + $1.events.count })
+                return submit(batches, decoded, authorized, format, facts, charge: charge, charged: charged)
+            } catch {
+                memoryBudget.release(charged, endsHold: true)
+                throw error
             }
-            let charge = try chargeRate(entry, events: batches.reduce(0) { $0 + $1.events.count })
-            return submit(batches, decoded, authorized, format, facts, charge: charge)
         } catch {
             if let facts, facts.decodeStartedAt != nil, facts.decodedAt == nil { facts.decodedAt = .now }
             return .now(refuse(error, format, screened, facts))
@@ -136,6 +147,24 @@ final class IngestAdmission: Sendable {
         }
     }
 
+    /// Charges the decoded body to the memory budget; returns the bytes to release once the pipeline has it.
+    /// An identity body is the wire buffer itself, already counted by the connection, which releases its
+    /// charge when this route returns: charged whatever the total, so the count never misses it. A body
+    /// gzip or zstd produced is new memory: no room, no admission (503 with `Retry-After`).
+    private func chargeDecoded(_ bytes: Int, inPlace: Bool) throws(AdmissionRefusal) -> Int {
+        if inPlace {
+            memoryBudget.forceCharge(bytes)
+            return bytes
+        }
+        guard memoryBudget.tryReserve(bytes) else {
+            metrics.memoryBudgetRefused()
+            throw AdmissionRefusal(
+                .memoryBudget, .serviceUnavailable, "server is at its memory budget; retry later", retryAfterSeconds: 1
+            )
+        }
+        return bytes
+    }
+
     /// Tokens taken from a key's bucket, given back when the pipeline refuses the request after all.
     struct RateCharge {
         var key: APIKeyDigest
@@ -159,11 +188,14 @@ final class IngestAdmission: Sendable {
     /// only completes the pending answer; counting and the reply body happen on the connection's lane.
     private func submit<Format: IngestFormat>(
         _ batches: [EventBatch], _ decoded: Format.Decoded, _ request: Format.Request, _ format: Format,
-        _ facts: IngestFacts?, charge: RateCharge?
+        _ facts: IngestFacts?, charge: RateCharge?, charged: Int
     ) -> RouteAnswer {
         let pending = PendingResponse()
         let metrics = self.metrics
+        let memoryBudget = self.memoryBudget
         let admission = pipeline.submit(batches) { result in
+            // The pipeline has the lines (stored, or failed): the decoded body is no longer waiting on it.
+            memoryBudget.release(charged, endsHold: true)
             switch result {
             case .success(let receipt):
                 pending.complete {
@@ -203,6 +235,7 @@ final class IngestAdmission: Sendable {
             }
         }
         if let refusal = Self.refusal(admission) {
+            memoryBudget.release(charged, endsHold: true)  // refused: the completion never runs
             if let charge { rateLimiter.giveBack(charge.events, key: charge.key) }
             return .now(refuse(refusal, format, request, facts))
         }

@@ -15,4 +15,6 @@ public enum IngestRefusal: String, Sendable, CaseIterable {
     case queueFull = "queue_full"
     case draining
     case walWriteFailed = "wal_write_failed"
+    /// The memory budget (`--max-inflight-bytes`) had no room for the decoded body.
+    case memoryBudget = "memory_budget"
 }

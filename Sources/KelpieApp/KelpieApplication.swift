@@ -72,9 +72,13 @@ public final class KelpieApplication: Sendable {
             throw error
         }
         self.pipeline = pipeline
+        // One budget for every listener: request bytes held in memory (--max-inflight-bytes).
+        let memoryBudget = MemoryBudget(limitBytes: configuration.maxInflightBytes)
+        metrics.registerMemoryBudget(limitBytes: configuration.maxInflightBytes)
         let readiness = Readiness(
             pipeline: pipeline, metrics: metrics,
-            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil }
+            sinkRefusal: { relay?.health == .unauthorized ? "upstream_unauthorized" : nil },
+            memoryBudget: memoryBudget
         )
         self.readiness = readiness
 
@@ -111,7 +115,7 @@ public final class KelpieApplication: Sendable {
                     clock: rateLimitClock ?? KeyRateLimiter.monotonicNanoseconds
                 ),
                 defaultRateLimit: configuration.defaultRateLimit,
-                describesRequests: describer != nil
+                describesRequests: describer != nil, memoryBudget: memoryBudget
             ),
             decoder: HoneycombDecoder(limits: limits), otlpDecoder: OTLPDecoder(),
             maxEventBodyBytes: configuration.maxEventBodyBytes
@@ -130,12 +134,12 @@ public final class KelpieApplication: Sendable {
         let observer: any HTTPServerObserver = describer ?? metrics
         let server = Server(
             configuration: configuration.serverConfiguration(tls: tlsContext), router: router, observer: observer,
-            tlsObserver: metrics, logger: logger
+            tlsObserver: metrics, memoryBudget: memoryBudget, logger: logger
         )
         serverBox.withLock { $0 = server }
         self.server = server
         let grpcServer = configuration.grpcServerConfiguration(tls: tlsContext).map {
-            Server(configuration: $0, router: router, observer: observer, logger: logger)
+            Server(configuration: $0, router: router, observer: observer, memoryBudget: memoryBudget, logger: logger)
         }
         self.grpcServer = grpcServer
         tlsReloader = configuration.tlsConfiguration.map { tls in

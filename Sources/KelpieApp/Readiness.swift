@@ -1,3 +1,4 @@
+import HTTPServer
 import Pipeline
 import Synchronization
 
@@ -12,11 +13,17 @@ final class Readiness: Sendable {
     /// A reason the sink gives while it cannot deliver for a reason more traffic makes no better
     /// (`upstream_unauthorized`), nil otherwise.
     private let sinkRefusal: @Sendable () -> String?
+    /// Spent (readers waiting for room): new traffic would only wait, or get 503, here.
+    private let memoryBudget: MemoryBudget?
 
-    init(pipeline: EventPipeline, metrics: KelpieMetrics, sinkRefusal: @escaping @Sendable () -> String? = { nil }) {
+    init(
+        pipeline: EventPipeline, metrics: KelpieMetrics, sinkRefusal: @escaping @Sendable () -> String? = { nil },
+        memoryBudget: MemoryBudget? = nil
+    ) {
         self.pipeline = pipeline
         self.metrics = metrics
         self.sinkRefusal = sinkRefusal
+        self.memoryBudget = memoryBudget
     }
 
     var isDraining: Bool { draining.load(ordering: .acquiring) }
@@ -40,6 +47,10 @@ final class Readiness: Sendable {
         if isDraining { reasons.append("draining") }
         if pipeline.isSaturated { reasons.append("queue_saturated") }
         if let refusal = sinkRefusal() { reasons.append(refusal) }
+        if let memoryBudget {
+            if memoryBudget.isSpent { reasons.append("memory_budget_spent") }
+            metrics.recordMemoryBudget(memoryBudget)
+        }
         metrics.ready.set(to: reasons.isEmpty ? 1 : 0)
         metrics.draining.set(to: isDraining ? 1 : 0)
         return reasons

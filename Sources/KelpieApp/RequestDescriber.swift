@@ -24,6 +24,8 @@ final class RequestDescriber: HTTPServerObserver {
     func connectionOpened() { metrics.connectionOpened() }
     func connectionClosed() { metrics.connectionClosed() }
     func http2ConnectionFailed(reason: String) { metrics.http2ConnectionFailed(reason: reason) }
+    func memoryBudgetWaited() { metrics.memoryBudgetWaited() }
+    func memoryBudgetRefused() { metrics.memoryBudgetRefused() }
 
     var describesRequests: Bool { true }
 

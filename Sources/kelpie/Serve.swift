@@ -68,6 +68,10 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: String?
     @Option(parsing: .unconditional, help: "Bytes admitted but not yet durable before requests get 503. Env: KELPIE_MAX_QUEUE_BYTES. Default 64MiB.")
     var maxQueueBytes: String?
+    @Option(parsing: .unconditional, help: "Request bytes held in memory across all connections (bodies being received, decoded bodies until stored); past it reading stops. Env: KELPIE_MAX_INFLIGHT_BYTES. Default 256MiB.")
+    var maxInflightBytes: String?
+    @Option(parsing: .unconditional, help: "How long a request body waits for room in --max-inflight-bytes before 503 + Retry-After. Env: KELPIE_INFLIGHT_WAIT. Default 5s.")
+    var inflightWait: String?
     @Option(parsing: .unconditional, help: "Rotate a WAL segment at this size. Env: KELPIE_SEGMENT_MAX_BYTES. Default 64MiB.")
     var segmentMaxBytes: String?
     @Option(parsing: .unconditional, help: "Rotate a WAL segment at this age. Env: KELPIE_SEGMENT_MAX_AGE. Default 10m.")
@@ -195,6 +199,8 @@ struct Serve: AsyncParsableCommand {
         if let v = try settings.parse(bodyTimeout, "body-timeout", expected: time, duration) { config.timeouts.bodyTimeout = v }
         if let v = try settings.parse(idleTimeout, "idle-timeout", expected: time, duration) { config.timeouts.idleTimeout = v }
         if let v = try settings.parse(maxQueueBytes, "max-queue-bytes", expected: size, bytes) { config.maxQueuedBytes = v }
+        if let v = try settings.parse(maxInflightBytes, "max-inflight-bytes", expected: size, bytes) { config.maxInflightBytes = v }
+        if let v = try settings.parse(inflightWait, "inflight-wait", expected: time, duration) { config.timeouts.inflightWait = v }
         if let v = try settings.parse(segmentMaxBytes, "segment-max-bytes", expected: size, bytes) { config.segmentMaxBytes = v }
         if let v = try settings.parse(segmentMaxAge, "segment-max-age", expected: time, duration) { config.segmentMaxAge = v }
         if let v = try settings.parse(retentionMaxBytes, "retention-max-bytes", expected: size, bytes) { config.retentionMaxBytes = Int64(v) }

@@ -5,9 +5,47 @@ import Testing
 @Suite struct HTTPConnectionStateMachineTests {
     let timeouts = ConnectionTimeouts(
         headerTimeout: .seconds(10), bodyTimeout: .seconds(60), idleTimeout: .seconds(30), writeTimeout: .seconds(5),
-        drainIdleTimeout: .seconds(2)
+        drainIdleTimeout: .seconds(2), inflightWait: .seconds(5)
     )
     let start = ContinuousClock.now
+
+    @Test func aSpentBudgetStopsTheBodyAndRoomResumesItWithTheBodyDeadlineMovedOn() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = machine.requestBytesArrived(now: start)
+        #expect(machine.headReceived(now: start) == .setDeadline(start + .seconds(60)))
+        let spent = start + .seconds(1)
+        #expect(machine.budgetSpent(now: spent) == .waitForBudget(deadline: spent + .seconds(5)))
+        #expect(machine.isWaitingForBudget)
+        #expect(machine.budgetSpent(now: spent + .seconds(1)) == .none, "one wait at a time")
+        let room = spent + .seconds(3)
+        #expect(machine.budgetRoomOpened(now: room) == .resumeAfterBudgetWait(bodyDeadline: start + .seconds(63)))
+        #expect(!machine.isWaitingForBudget)
+        #expect(machine.budgetRoomOpened(now: room) == .none, "woken twice: nothing more")
+        #expect(machine.requestCompleted() == .pauseReadingAndClearDeadline)
+    }
+
+    @Test func aWaitForTheBudgetThatRunsOutIsARetryableRefusalNotATimeout() {
+        var machine = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = machine.requestBytesArrived(now: start)
+        _ = machine.headReceived(now: start)
+        _ = machine.budgetSpent(now: start)
+        #expect(machine.deadlineExpired() == .refuseForBudgetAndClose)
+        #expect(machine.state == .closed)
+        #expect(machine.budgetRoomOpened(now: start + .seconds(6)) == .none, "room after the refusal changes nothing")
+    }
+
+    @Test func theBudgetOnlyStopsBodies() {
+        var idle = HTTPConnectionStateMachine(timeouts: timeouts)
+        #expect(idle.budgetSpent(now: start) == .none)
+        var head = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = head.requestBytesArrived(now: start)
+        #expect(head.budgetSpent(now: start) == .none)
+        var busy = HTTPConnectionStateMachine(timeouts: timeouts)
+        _ = busy.requestBytesArrived(now: start)
+        _ = busy.headReceived(now: start)
+        _ = busy.requestCompleted()
+        #expect(busy.budgetSpent(now: start) == .none)
+    }
 
     @Test func keepAliveCycleSetsThePhaseDeadlines() {
         var machine = HTTPConnectionStateMachine(timeouts: timeouts)

@@ -13,11 +13,16 @@ import Testing
         case "max-queue-bytes": configuration.maxQueuedBytes = 1024; return (configuration, "is 1024 bytes")
         case "segment-max-bytes": configuration.segmentMaxBytes = 100; return (configuration, "is 100 bytes")
         case "retention-max-bytes": configuration.retentionMaxBytes = 4096; return (configuration, "is 4096 bytes")
+        case "max-inflight-bytes": configuration.maxInflightBytes = 1 << 20; return (configuration, "is 1048576 bytes")
+        case "inflight-wait": configuration.timeouts.inflightWait = .zero; return (configuration, "is 0.0 seconds")
         default: configuration.dataDirectory = ""; return (configuration, "is empty")
         }
     }
 
-    @Test(arguments: ["lanes", "max-connections", "max-queue-bytes", "segment-max-bytes", "retention-max-bytes", "data-dir"])
+    @Test(arguments: [
+        "lanes", "max-connections", "max-queue-bytes", "segment-max-bytes", "retention-max-bytes", "data-dir",
+        "max-inflight-bytes", "inflight-wait",
+    ])
     func invalidSettingIsNamedWithItsVariableAndValue(name: String) {
         let (configuration, value) = Self.broken(name)
         #expect {
