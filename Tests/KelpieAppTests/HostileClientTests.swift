@@ -36,44 +36,59 @@ import Glibc
         )
         let port = server.port
 
-        // Unloaded: the well-behaved client's latency on a keep-alive connection.
-        let probe = try RawHTTPClient(port: port)
-        for _ in 0..<50 { _ = Self.timedRequest(probe) }  // warm-up
-        let unloaded = (0..<300).map { _ in Self.timedRequest(probe) }
-        #expect(unloaded.allSatisfy { $0.0 == 200 })
-
-        // 5,000 sockets, each trickling a head one byte a second: none completes before the header timeout.
-        let trickle = Array("POST /1/batch/slow HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\nX-Slow: ".utf8)
-            + [UInt8](repeating: 0x61, count: 200)
-        let connections = PacedConnections(port: port)
-        let opened = ContinuousClock.now
-        for _ in 0..<sockets {
-            connections.open(PacedConnections.Plan(bytes: trickle, chunkBytes: 1, interval: .seconds(1)), kind: "slowloris")
+        // The attack runs on a thread of its own: it drives 5,000 sockets for seconds, which would hold a
+        // cooperative-pool thread (and so other tests) that long.
+        struct Attack: Sendable {
+            var unloaded: [(Int, Duration)]
+            var outcomes: [PacedConnections.Outcome]
+            var duringAttack: [(Int, Duration)]
+            var openTime: Duration
+            var cutAfter: Duration
         }
-        let openTime = ContinuousClock.now - opened
+        let attack = try await onOwnThread { () throws -> Attack in
+            // Unloaded: the well-behaved client's latency on a keep-alive connection.
+            let probe = try RawHTTPClient(port: port)
+            for _ in 0..<50 { _ = Self.timedRequest(probe) }  // warm-up
+            let unloaded = (0..<300).map { _ in Self.timedRequest(probe) }
 
-        // Meanwhile the well-behaved client keeps sending on its keep-alive connection.
-        let attackOn = Atomic<Bool>(true)
-        let loaded = Mutex<[(Int, Duration)]>([])
-        let client = Thread {
-            guard let connection = try? RawHTTPClient(port: port) else { return }
-            while attackOn.load(ordering: .relaxed) {
-                let result = Self.timedRequest(connection)
-                loaded.withLock { $0.append(result) }
+            // 5,000 sockets, each trickling a head one byte a second: none completes before the header timeout.
+            let trickle = Array("POST /1/batch/slow HTTP/1.1\r\nHost: x\r\nX-Honeycomb-Team: k\r\nX-Slow: ".utf8)
+                + [UInt8](repeating: 0x61, count: 200)
+            let connections = PacedConnections(port: port)
+            let opened = ContinuousClock.now
+            for _ in 0..<sockets {
+                connections.open(PacedConnections.Plan(bytes: trickle, chunkBytes: 1, interval: .seconds(1)), kind: "slowloris")
             }
+            let openTime = ContinuousClock.now - opened
+
+            // Meanwhile the well-behaved client keeps sending on its keep-alive connection.
+            let attackOn = Atomic<Bool>(true)
+            let loaded = Mutex<[(Int, Duration)]>([])
+            let client = Thread {
+                guard let connection = try? RawHTTPClient(port: port) else { return }
+                while attackOn.load(ordering: .relaxed) {
+                    let result = Self.timedRequest(connection)
+                    loaded.withLock { $0.append(result) }
+                }
+            }
+            client.start()
+            var outcomes: [PacedConnections.Outcome] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while connections.openCount > 0, ContinuousClock.now < deadline {
+                connections.step(timeout: .milliseconds(20))
+                outcomes += connections.takeFinished()
+            }
+            let cutAfter = ContinuousClock.now - opened
+            attackOn.store(false, ordering: .relaxed)
+            outcomes += connections.closeAll()
+            while !client.isFinished { usleep(1_000) }
+            return Attack(
+                unloaded: unloaded, outcomes: outcomes, duringAttack: loaded.withLock { $0 }, openTime: openTime, cutAfter: cutAfter
+            )
         }
-        client.start()
-        var outcomes: [PacedConnections.Outcome] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while connections.openCount > 0, ContinuousClock.now < deadline {
-            connections.step(timeout: .milliseconds(20))
-            outcomes += connections.takeFinished()
-        }
-        let cutAfter = ContinuousClock.now - opened
-        attackOn.store(false, ordering: .relaxed)
-        outcomes += connections.closeAll()
-        while !client.isFinished { usleep(1_000) }
-        let duringAttack = loaded.withLock { $0 }
+        let (unloaded, outcomes, duringAttack, openTime, cutAfter) =
+            (attack.unloaded, attack.outcomes, attack.duringAttack, attack.openTime, attack.cutAfter)
+        #expect(unloaded.allSatisfy { $0.0 == 200 })
 
         // Every slowloris socket was answered 408 and closed by the server.
         #expect(outcomes.count == sockets)

@@ -94,6 +94,9 @@ final class RecordingObserver: SelfTelemetryObserver, @unchecked Sendable {  // 
     static func configuration(_ configure: (inout SelfTelemetryConfiguration) -> Void = { _ in }) -> SelfTelemetryConfiguration {
         var configuration = SelfTelemetryConfiguration(url: "http://127.0.0.1:1", apiKey: "k")
         configuration.flushInterval = .milliseconds(20)
+        // One process event (at start) in every test that counts events exactly, however slow the machine;
+        // the process-event test sets its own interval.
+        configuration.processInterval = .seconds(3600)
         configure(&configuration)
         return configuration
     }
