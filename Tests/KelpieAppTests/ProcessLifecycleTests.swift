@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 import Testing
 import TestSupport
@@ -16,7 +17,7 @@ import Glibc
         let server = try ServerProcess(
             arguments: ["--data-dir", directory.path, "--ack", "durable"], logPath: directory.file("run1.log")
         )
-        let acknowledged = Mutex<Set<String>>([])
+        let acknowledged = Lock<Set<String>>([])
         let stop = Atomic<Bool>(false)
         let port = server.port
         let sendersDone = Atomic<Int>(0)
