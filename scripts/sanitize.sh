@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole Swift suite under ThreadSanitizer, then AddressSanitizer (docs/fuzzing.md, "Sanitizers").
+# Each sanitizer builds into its own scratch path (.build-tsan, .build-asan), so neither disturbs .build
+# and each stays warm for the next run. One after the other, never at once: each build is heavy.
+# A sanitizer report fails the run: the instrumented test process (and any `kelpie` child the tests
+# start, built into the same scratch path) exits non-zero when it has reported anything.
+#   SANITIZERS        which, in order (default "thread address")
+#   SANITIZE_FILTER   a `swift test --filter` pattern (default: the whole suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# No TSan suppressions. Swift's crash backtracer would take SIGSEGV from the sanitizers' own handlers.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-"second_deadlock_stack=1"}
+# detect_leaks=0: LeakSanitizer reports, at exit, whole KelpieApplication graphs kept by a reference cycle
+# after shutdown (one per app; docs/fuzzing.md, "Sanitizers", open findings); ASan's memory checks stay on.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-"detect_leaks=0"}
+
+for sanitizer in ${SANITIZERS:-thread address}; do
+    case "$sanitizer" in
+        thread) scratch=.build-tsan ;;
+        address) scratch=.build-asan ;;
+        *) echo "sanitize: unknown sanitizer '$sanitizer' (thread or address)" >&2; exit 2 ;;
+    esac
+    started=$(date +%s)
+    swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch"
+    built=$(date +%s)
+    swift test --skip-build --disable-xctest --sanitize="$sanitizer" --scratch-path "$scratch" \
+        ${SANITIZE_FILTER:+--filter "$SANITIZE_FILTER"}
+    finished=$(date +%s)
+    echo "sanitize: $sanitizer passed (build $((built - started)) s, tests $((finished - built)) s)"
+done
