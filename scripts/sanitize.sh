@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Test deadlines (waitUntil, the test HTTP client's timeouts) 5 times longer: sanitized code runs several
+# times slower, and the whole suite starts at once on few cores (Tests/TestSupport/TestTimeScale.swift).
+export KELPIE_TEST_TIME_SCALE=${KELPIE_TEST_TIME_SCALE:-5}
 # No TSan suppressions. Swift's crash backtracer would take SIGSEGV from the sanitizers' own handlers.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-"second_deadlock_stack=1"}
