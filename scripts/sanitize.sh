@@ -28,7 +28,9 @@ for sanitizer in ${SANITIZERS:-thread address}; do
     started=$(date +%s)
     swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch"
     built=$(date +%s)
-    swift test --skip-build --disable-xctest --sanitize="$sanitizer" --scratch-path "$scratch" \
+    # --no-parallel: run in parallel, the slowed suite starved the relay tests for about 90 s on 2 cores
+    # (their connections then met the server's idle timeout); they pass alone and in the serial run.
+    swift test --skip-build --disable-xctest --sanitize="$sanitizer" --scratch-path "$scratch" --no-parallel \
         ${SANITIZE_FILTER:+--filter "$SANITIZE_FILTER"}
     finished=$(date +%s)
     echo "sanitize: $sanitizer passed (build $((built - started)) s, tests $((finished - built)) s)"
