@@ -50,6 +50,13 @@ fuzz:
 	@bash scripts/bootstrap.sh test
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
+# The Swift suite under ThreadSanitizer, then AddressSanitizer, each in its own scratch path
+# (.build-tsan, .build-asan); any sanitizer report fails it. See docs/fuzzing.md, "Sanitizers".
+.PHONY: sanitize
+sanitize:
+	@bash scripts/bootstrap.sh test
+	bash scripts/sanitize.sh
+
 bench:
 	@bash scripts/bootstrap.sh bench
 	bash bench/run.sh

@@ -154,7 +154,7 @@ let package = Package(
         // TestSupport holds librdkafka's mock cluster for the Kafka tests of several targets.
         .target(
             name: "TestSupport",
-            dependencies: ["CSSL", "CSSLShim", "CNGHTTP2", "CRdKafka", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSSL", "CSSLShim", "CNGHTTP2", "CRdKafka", "HTTPServer", "HTTP1", "DispatchSockets", "CZstd", "Locking", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport", swiftSettings: strict, linkerSettings: rdkafkaLinkerSettings
         ),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"], swiftSettings: strict),
@@ -167,21 +167,21 @@ let package = Package(
             name: "IngestTests", dependencies: ["Ingest", "EventModel", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "EventModel", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RelaySinkTests",
-            dependencies: ["RelaySink", "CCurl", "Pipeline", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RelaySink", "CCurl", "Pipeline", "Locking", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "SelfTelemetryTests", dependencies: ["SelfTelemetry", "Pipeline", "Locking", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Ingest", "KafkaSink", "CRdKafka", "Pipeline", "TestSupport"],
+            name: "KelpieAppTests", dependencies: ["KelpieApp", "DispatchSockets", "Ingest", "KafkaSink", "CRdKafka", "Pipeline", "Locking", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(
-            name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "TestSupport"], swiftSettings: strict
+            name: "KafkaSinkTests", dependencies: ["KafkaSink", "CRdKafka", "Locking", "TestSupport"], swiftSettings: strict
         ),
-        .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "KafkaSink", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "KafkaSink", "Locking", "TestSupport"], swiftSettings: strict),
     ],
     cxxLanguageStandard: .cxx17
 )

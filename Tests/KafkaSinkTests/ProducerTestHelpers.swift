@@ -2,7 +2,7 @@ import CRdKafka
 import Glibc
 import Dispatch
 import KafkaSink
-import Synchronization
+import Locking
 import TestSupport
 
 /// Collects what the producer reports, for assertions.
@@ -14,7 +14,7 @@ final class RecordingObserver: KafkaProducerObserver {
         var statistics: [KafkaProducerStatistics] = []
     }
 
-    let seen = Mutex(Seen())
+    let seen = Lock(Seen())
 
     func recordDelivered(events: Int, bytes: Int, latency: Duration) { seen.withLock { $0.deliveredRecords += 1 } }
     func recordFailed(events: Int, error: KafkaError) { seen.withLock { $0.failedByName[error.name, default: 0] += 1 } }

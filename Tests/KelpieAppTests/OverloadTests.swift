@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import Testing
 import TestSupport
 
@@ -14,8 +14,8 @@ import TestSupport
             $0.maxQueuedBytes = 4096
         }
         defer { server.dataDirectory.remove() }
-        let statuses = Mutex<[Int: Int]>([:])
-        let acknowledged = Mutex<Set<String>>([])
+        let statuses = Lock<[Int: Int]>([:])
+        let acknowledged = Lock<Set<String>>([])
         let port = server.port
         let threads = (0..<8).map { sender in
             Thread {

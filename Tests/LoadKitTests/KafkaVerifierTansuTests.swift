@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import KafkaSink
 import Testing
 import TestSupport
@@ -25,7 +25,7 @@ struct KafkaVerifierTansuTests {
             configuration: KafkaProducerConfiguration(
                 bootstrapServers: broker.bootstrapServers, topic: KafkaTopicName(template: topic), batchEvents: batchEvents))
         let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<KafkaBlockResult.Outcome?>(nil)
+        let outcome = Lock<KafkaBlockResult.Outcome?>(nil)
         producer.submit(events) { result in
             outcome.withLock { $0 = result.outcome }
             done.signal()

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import Locking
 
 @testable import LoadKit
 
@@ -27,10 +27,15 @@ final class TestHTTPServer: @unchecked Sendable {
     /// Stall every reply for this long once, when this many requests have been answered.
     private let stallAfterRequests: Int?
     private let stallNanos: Int64
-    let counters = Mutex(Counters())
+    let counters = Lock(Counters())
     /// Held while replying; a stall holds it, so every connection stalls together (like a GC pause).
-    private let replyLock = Mutex(())
-    private let clientFDs = Mutex([Int32]())
+    private let replyLock = Lock(())
+    /// Open client sockets and every connection thread started, so `stop` can unblock and join them all.
+    private struct Clients: Sendable {
+        var openFDs: Set<Int32> = []
+        var threads: [pthread_t] = []
+    }
+    private let clients = Lock(Clients())
     private var acceptThread: pthread_t?
 
     init(style: ReplyStyle = .contentLength, stallAfterRequests: Int? = nil, stallNanos: Int64 = 1_000_000_000) throws {
@@ -63,7 +68,12 @@ final class TestHTTPServer: @unchecked Sendable {
         shutdown(listenFD, Int32(SHUT_RDWR))
         if let acceptThread { ThreadLauncher.join(acceptThread) }
         close(listenFD)
-        clientFDs.withLock { fds in for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) } }
+        // The accept thread is joined, so `threads` is complete; shutting down wakes each connection's read.
+        let threads = clients.withLock { clients -> [pthread_t] in
+            for fd in clients.openFDs { shutdown(fd, Int32(SHUT_RDWR)) }
+            return clients.threads
+        }
+        for thread in threads { ThreadLauncher.join(thread) }
     }
 
     private func acceptLoop() {
@@ -74,13 +84,15 @@ final class TestHTTPServer: @unchecked Sendable {
                 return
             }
             counters.withLock { $0.connections += 1 }
-            clientFDs.withLock { $0.append(fd) }
-            _ = ThreadLauncher.start { [self] in serve(fd) }
+            clients.withLock { _ = $0.openFDs.insert(fd) }
+            let thread = ThreadLauncher.start { [self] in serve(fd) }
+            clients.withLock { $0.threads.append(thread) }
         }
     }
 
     private func serve(_ fd: Int32) {
-        defer { close(fd) }
+        // Closed under the lock, so `stop` never shuts down a descriptor number the kernel has reused.
+        defer { clients.withLock { clients in clients.openFDs.remove(fd); close(fd) } }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Locking
 @testable import Pipeline
 
 /// A sink that holds every block and reports it on its own serial queue, whose flush waits for that queue:
@@ -7,7 +7,7 @@ import Synchronization
 final class CallbackThreadSink: Sink {
     let name = "callback-thread"
     private let queue = DispatchQueue(label: "kelpie.test.sink-callbacks")
-    private let held = Mutex<[@Sendable (SinkOutcome) -> Void]>([])
+    private let held = Lock<[@Sendable (SinkOutcome) -> Void]>([])
 
     func deliver(_ block: SinkBlock, completion: @escaping @Sendable (SinkOutcome) -> Void) {
         held.withLock { $0.append(completion) }

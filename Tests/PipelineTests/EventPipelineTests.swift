@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import EventModel
-import Synchronization
+import Locking
 import Testing
 @testable import Pipeline
 import TestSupport
@@ -58,7 +58,7 @@ import TestSupport
         let observer = RecordingObserver()
         let pipeline = try makePipeline(directory, storage: storage, observer: observer)
         // What the storage had synced, per file, when each completion ran.
-        let syncedAtCompletion = Mutex<[Int: [String: Int64]]>([:])
+        let syncedAtCompletion = Lock<[Int: [String: Int64]]>([:])
         let submissions = 80
         DispatchQueue.concurrentPerform(iterations: 8) { submitter in
             for sequence in 0..<(submissions / 8) {
@@ -154,7 +154,7 @@ import TestSupport
         storage.controls.withLock { $0.gateSyncs = true }
         let pipeline = try makePipeline(directory, ackMode: .memory, storage: storage) { $0.memoryModeSyncInterval = .seconds(3600) }
         for tag in 0..<20 {
-            let completed = Mutex(false)
+            let completed = Lock(false)
             let result = pipeline.submit(taggedBatch(tag)) { result in
                 #expect((try? result.get()) != nil)
                 completed.withLock { $0 = true }

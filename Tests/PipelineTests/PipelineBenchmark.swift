@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import EventModel
-import Synchronization
+import Locking
 import Testing
 @testable import Pipeline
 
@@ -16,7 +16,7 @@ struct PipelineBenchmark {
 
     /// Records fdatasync latencies and group sizes.
     final class SyncRecorder: PipelineObserver {
-        let samples = Mutex<(durations: [Duration], requests: Int, syncs: Int, refused: Int)>(([], 0, 0, 0))
+        let samples = Lock<(durations: [Duration], requests: Int, syncs: Int, refused: Int)>(([], 0, 0, 0))
         func walSynced(duration: Duration, requests: Int) {
             samples.withLock {
                 $0.durations.append(duration)
@@ -58,8 +58,8 @@ struct PipelineBenchmark {
         let batches = (0..<threads).map { makeBatch($0) }
         let batchBytes = encodedBytes(batches[0])
         let eventsPerSubmission = batches[0].events.count
-        let completed = Mutex(0)
-        let latencies = Mutex<[Duration]>([])
+        let completed = Lock(0)
+        let latencies = Lock<[Duration]>([])
         let done = DispatchSemaphore(value: 0)
         let started = ContinuousClock.now
         let endAt = started + runDuration
@@ -68,7 +68,7 @@ struct PipelineBenchmark {
             Thread {
                 let slots = DispatchSemaphore(value: window)
                 var local: [Duration] = []
-                let localLatencies = Mutex<[Duration]>([])
+                let localLatencies = Lock<[Duration]>([])
                 while ContinuousClock.now < endAt {
                     slots.wait()
                     let submittedAt = ContinuousClock.now

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import EventModel
-import Synchronization
+import Locking
 @testable import Pipeline
 import TestSupport
 
@@ -97,8 +97,8 @@ func stopAndWait(_ pipeline: EventPipeline, deadline: Duration = .seconds(10)) {
 
 /// Collects completion results from any thread.
 final class CompletionLog: Sendable {
-    private let results = Mutex<[Int: Result<SubmissionReceipt, PipelineError>]>([:])
-    private let extraCalls = Mutex(0)
+    private let results = Lock<[Int: Result<SubmissionReceipt, PipelineError>]>([:])
+    private let extraCalls = Lock(0)
 
     func completion(_ tag: Int) -> @Sendable (Result<SubmissionReceipt, PipelineError>) -> Void {
         { result in
@@ -139,7 +139,7 @@ final class RecordingObserver: PipelineObserver {
         case sinkTimedOut(events: Int)
     }
 
-    private let log = Mutex<[Event]>([])
+    private let log = Lock<[Event]>([])
     var events: [Event] { log.withLock { $0 } }
 
     var syncs: [Int] {
@@ -183,7 +183,7 @@ final class RecordingObserver: PipelineObserver {
 /// A clock the test moves by hand (for segment age).
 final class ManualClock: Sendable {
     private let start = ContinuousClock.now
-    private let offset = Mutex(Duration.zero)
+    private let offset = Lock(Duration.zero)
 
     func now() -> ContinuousClock.Instant { start + offset.withLock { $0 } }
     func advance(by duration: Duration) { offset.withLock { $0 += duration } }
@@ -209,7 +209,7 @@ final class ControlledStorage: WALStorage {
         var closes = 0
     }
 
-    let controls = Mutex(Controls())
+    let controls = Lock(Controls())
     private let posix = PosixWALStorage()
 
     func createFile(atPath path: String) throws(WALIOError) -> any WALFile {

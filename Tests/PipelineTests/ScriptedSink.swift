@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 @testable import Pipeline
 
 /// A sink the test drives: deliver, fail, hold blocks until released, or reject chosen events; it records
@@ -20,7 +20,7 @@ final class ScriptedSink: Sink {
     }
 
     let name = "scripted"
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     init(mode: Mode = .deliver) {
         state.withLock { $0.mode = mode }

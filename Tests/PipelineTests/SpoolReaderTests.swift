@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Locking
 import Synchronization
 import Testing
 @testable import Pipeline
@@ -38,11 +39,11 @@ import TestSupport
             _ = FileManager.default.createFile(atPath: directory.segmentPath(1), contents: Data("first\nsec".utf8))
             return directory.segmentPath(1)
         }()))
-        let seen = Mutex<[String]>([])
-        let stop = Mutex(false)
+        let seen = Lock<[String]>([])
+        let stop = Lock(false)
         let finished = DispatchSemaphore(value: 0)
         let reader = SpoolReader(dataDirectory: directory.path)
-        let failure = Mutex<(any Error)?>(nil)
+        let failure = Lock<(any Error)?>(nil)
         let polls = Atomic<Int>(0)
         Thread {
             do {

@@ -1,7 +1,7 @@
 import Logging
 import Pipeline
 import RelaySink
-import Synchronization
+import Locking
 import Testing
 import TestSupport
 
@@ -124,7 +124,7 @@ import TestSupport
         defer { upstream.stop() }
         let sink = try Self.makeSink(upstream.url) { $0.batchEvents = 50; $0.maxInFlight = 2 }
         defer { sink.close() }
-        let outcomes = Mutex<[Int: SinkOutcome]>([:])
+        let outcomes = Lock<[Int: SinkOutcome]>([:])
         for index in 0..<200 {
             let block = RelayUnitTests.block([RelayUnitTests.line("ds\(index % 3)", #"{"i":\#(index)}"#)])
             sink.deliver(block) { outcome in
@@ -144,11 +144,11 @@ import TestSupport
         let url = upstream.url
         upstream.stop()
         let sink = try Self.makeSink(url) { $0.timeout = .seconds(30) }
-        let outcome = Mutex<SinkOutcome?>(nil)
+        let outcome = Lock<SinkOutcome?>(nil)
         sink.deliver(RelayUnitTests.block([RelayUnitTests.line("ds", "{}")])) { result in outcome.withLock { $0 = result } }
         sink.close()
         #expect(outcome.withLock { $0 } != nil, "reported by the time close returns")
-        let late = Mutex(false)
+        let late = Lock(false)
         sink.deliver(RelayUnitTests.block([RelayUnitTests.line("ds", "{}")])) { _ in late.withLock { $0 = true } }
         #expect(!late.withLock { $0 }, "after close, blocks are abandoned, not reported")
         #expect(sink.flush(timeout: .zero))
@@ -163,7 +163,7 @@ import TestSupport
 }
 
 final class RequestCounter: RelayObserver {
-    private let seen = Mutex<[String]>([])
+    private let seen = Lock<[String]>([])
     func upstreamRequestFinished(statusClass: String, events: Int, sentBytes: Int, duration: Duration) {
         seen.withLock { $0.append(statusClass) }
     }
@@ -172,7 +172,7 @@ final class RequestCounter: RelayObserver {
 
 /// Keeps the messages logged through it, for counting log lines.
 final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = Lock<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
 }

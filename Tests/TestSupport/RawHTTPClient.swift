@@ -39,11 +39,11 @@ public final class RawHTTPClient {
     /// Set by ``startTLS(caCertificatePath:)``: every byte then goes through it.
     public private(set) var tls: TLSClientSession?
 
-    /// Connects to 127.0.0.1 (or ::1 with `ipv6`) on `port`; reads time out after `timeoutSeconds`.
+    /// Connects to 127.0.0.1 (or ::1 with `ipv6`) on `port`; reads time out after `timeoutSeconds` (scaled by `TestTimeScale`).
     public init(port: UInt16, ipv6: Bool = false, timeoutSeconds: Int = 10) throws {
         fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ClientError.connect(errno) }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds * TestTimeScale.factor, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var result: Int32

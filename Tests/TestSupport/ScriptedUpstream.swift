@@ -4,7 +4,7 @@ import Foundation
 import HTTP1
 import HTTPServer
 import Logging
-import Synchronization
+import Locking
 
 /// A Honeycomb-compatible upstream the test scripts: a real HTTP server on 127.0.0.1 that answers
 /// `POST /1/batch/{dataset}` as told (accept, reject marked events, a whole-request status) and records
@@ -36,7 +36,7 @@ public final class ScriptedUpstream: Sendable {
         var received: [Received] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     private let server: Server
     public let port: UInt16
 
