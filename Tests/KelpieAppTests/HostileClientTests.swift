@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import Testing
@@ -63,7 +64,7 @@ import Glibc
 
             // Meanwhile the well-behaved client keeps sending on its keep-alive connection.
             let attackOn = Atomic<Bool>(true)
-            let loaded = Mutex<[(Int, Duration)]>([])
+            let loaded = Lock<[(Int, Duration)]>([])
             let client = Thread {
                 guard let connection = try? RawHTTPClient(port: port) else { return }
                 while attackOn.load(ordering: .relaxed) {

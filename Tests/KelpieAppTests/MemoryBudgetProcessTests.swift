@@ -1,3 +1,4 @@
+import Locking
 import Foundation
 import Synchronization
 import Testing
@@ -41,7 +42,7 @@ import Glibc
         let load = try await onOwnThread { [server] () throws -> Load in
             // The well-behaved client: small batches one after another, and a readiness probe now and then.
             let stop = Atomic<Bool>(false)
-            let wellBehaved = Mutex<[(status: Int, retryAfter: String?)]>([])
+            let wellBehaved = Lock<[(status: Int, retryAfter: String?)]>([])
             let sawBudgetNotReady = Atomic<Bool>(false)
             let client = Thread {
                 var sent = 0
